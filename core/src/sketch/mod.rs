@@ -1,0 +1,2 @@
+//! Mergeable sketches, bit-identical to the reference for the same items:
+//! [`hash`] (MD5 of Python `repr` + seed), HyperLogLog, Bloom, Count-Min.
