@@ -18,7 +18,7 @@
 //! - [`crdt`]: counters, registers, sets, maps, clocks, deltas, generic values.
 //! - [`sketch`]: reference-compatible hashing, HyperLogLog, Bloom, Count-Min.
 //! - [`records`]: the JSON-payload record types (Merkle, gossip, schema evolution, provenance, MergeQL).
-//! - `object` (added next): the dynamic `AnyCrdt` used by the CLI and every binding.
+//! - [`object`]: the dynamic `AnyCrdt` used by the CLI and every binding.
 //! - [`laws`]: the law checker (commutativity, associativity, idempotency).
 #![no_std]
 #![forbid(unsafe_code)]
@@ -32,6 +32,7 @@ pub mod crdt;
 pub mod error;
 pub mod json;
 pub mod laws;
+pub mod object;
 pub mod ordered_map;
 pub mod pyrepr;
 pub mod records;
@@ -41,6 +42,7 @@ pub mod value;
 pub mod wire;
 
 pub use error::{DecodeError, MergeError};
+pub use object::AnyCrdt;
 pub use ordered_map::OrderedMap;
 pub use traits::{Merge, WireType};
 pub use value::Value;
