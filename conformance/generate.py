@@ -703,6 +703,20 @@ def probe(corpus):
     return out
 
 
+def _int64_safe(v):
+    """Ints outside int64 (a Python counter's sum can exceed it) become decimal
+    strings, so every runner can read the manifest with a plain int64 JSON reader."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int) and not -2**63 <= v < 2**63:
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _int64_safe(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_int64_safe(x) for x in v]
+    return v
+
+
 def write_manifest(cases):
     head = {"reference": "crdt-merge==0.8.3", "pythonhashseed": 0,
             "golden_dir": "golden", "manifest_version": 1}
@@ -711,7 +725,7 @@ def write_manifest(cases):
         lines.append(f"{json.dumps(k)}: {json.dumps(v)},")
     lines.append('"cases": [')
     for i, c in enumerate(cases):
-        s = json.dumps(c, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        s = json.dumps(_int64_safe(c), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         lines.append(s + ("," if i + 1 < len(cases) else ""))
     lines.append("]")
     lines.append("}")

@@ -106,9 +106,44 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
+    /// A stable short code for the error's kind, shared by the conformance
+    /// manifest and every binding's error `code`.
+    pub fn category(&self) -> &'static str {
+        match self {
+            DecodeError::Truncated { .. } => "truncated",
+            DecodeError::BadMagic { .. } => "bad_magic",
+            DecodeError::UnsupportedVersion(_) => "unsupported_version",
+            DecodeError::UnknownTypeTag(_) => "unknown_type_tag",
+            DecodeError::UnknownFlags(_) => "unknown_flags",
+            DecodeError::LengthMismatch { .. } => "length_mismatch",
+            DecodeError::LimitExceeded { .. } => "limit_exceeded",
+            DecodeError::Decompress(_) => "decompress",
+            DecodeError::UnknownValueTag { .. } => "unknown_value_tag",
+            DecodeError::InvalidUtf8(_) => "invalid_utf8",
+            DecodeError::TrailingBytes(_) => "trailing_bytes",
+            DecodeError::Json { .. } | DecodeError::Msgpack { .. } => "json",
+            DecodeError::Shape { .. } => "shape",
+            DecodeError::WrongType { .. } => "wrong_type",
+            DecodeError::Batch(_) => "batch",
+        }
+    }
+
     /// Shorthand for a [`DecodeError::Shape`] error.
     pub fn shape(type_name: &'static str, msg: impl Into<String>) -> Self {
         DecodeError::Shape { type_name, msg: msg.into() }
+    }
+}
+
+impl MergeError {
+    /// A stable short code for the error's kind.
+    pub fn category(&self) -> &'static str {
+        match self {
+            MergeError::ParameterMismatch { .. } => "parameter_mismatch",
+            MergeError::TypeMismatch { .. } => "type_mismatch",
+            MergeError::Unsupported(_) => "unsupported",
+            MergeError::Empty => "empty",
+            MergeError::Invalid { .. } => "invalid",
+        }
     }
 }
 
