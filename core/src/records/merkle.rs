@@ -93,11 +93,15 @@ impl Merge for MerkleTree {
             ..MerkleTree::default()
         };
         for k in keys {
-            let a = (self.records.get(k), self.record_data.get(k).map(Value::sorted));
-            let b = (other.records.get(k), other.record_data.get(k).map(Value::sorted));
-            let (h, d) = if a >= b { a } else { b };
+            // Larger hash, then larger canonical record, then larger record as written.
+            let side = |t: &'_ MerkleTree| {
+                let d = t.record_data.get(k);
+                (t.records.get(k).cloned(), d.map(Value::sorted), d.cloned())
+            };
+            let (a, b) = (side(self), side(other));
+            let (h, _, d) = if a >= b { a } else { b };
             if let Some(h) = h {
-                out.records.insert(k.clone(), h.clone());
+                out.records.insert(k.clone(), h);
             }
             if let Some(d) = d {
                 out.record_data.insert(k.clone(), d);

@@ -242,7 +242,7 @@ pub(crate) fn merge_extra(a: &Extra, b: &Extra) -> Extra {
     for (k, v) in b.iter() {
         match out.get_mut(k) {
             Some(cur) => {
-                if v.sorted() > cur.sorted() {
+                if (v.sorted(), v) > (cur.sorted(), &*cur) {
                     *cur = v.clone();
                 }
             }
