@@ -141,3 +141,52 @@ fn reencode_matches_the_reference() {
     }
     assert!(n >= 19);
 }
+
+/// Every `example` block of SPEC section 7: decoding `hex` gives `json`
+/// (the envelope of the canonical view) and encoding `json` gives `hex`.
+#[test]
+fn spec_section_7_examples() {
+    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../wire-spec/SPEC.md")).unwrap();
+    let start = spec.find("## 7. JSON-payload record types").unwrap();
+    let end = spec[start..].find("\n## 8.").map_or(spec.len(), |e| start + e);
+    let mut n = 0;
+    for block in spec[start..end].split("```example\n").skip(1) {
+        let block = &block[..block.find("```").unwrap()];
+        let field = |k: &str| block.lines().find_map(|l| l.strip_prefix(k)).unwrap().trim().to_string();
+        let (name, text, hex) = (field("name: "), field("json: "), field("hex: "));
+        let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        let envelope = json::parse(&text).unwrap();
+        let tag = TypeTag::from_name(envelope.get("type").unwrap().as_str().unwrap()).unwrap();
+        let view = json::from_view(envelope.get("value").unwrap()).unwrap();
+        let frame = decode_frame(&bytes, &Limits::DEFAULT).unwrap();
+        assert_eq!(frame.header.tag, tag, "{name}");
+        let (got_view, encoded) = view_and_encode(tag, &frame.value, &view);
+        assert_eq!(json::to_string(&json::to_view(&got_view)).unwrap(), json::to_string(envelope.get("value").unwrap()).unwrap(), "{name}: view");
+        assert_eq!(encoded, bytes, "{name}: encoding the view");
+        n += 1;
+    }
+    assert!(n >= 3, "section 7 needs at least 3 examples, found {n}");
+}
+
+fn view_and_encode(tag: TypeTag, payload: &Value, view: &Value) -> (Value, Vec<u8>) {
+    fn go<T: WireType>(payload: &Value, view: &Value) -> (Value, Vec<u8>) {
+        let t = T::from_value(payload).unwrap();
+        let from_view = T::from_view(view).unwrap();
+        (t.to_view(), crdt_merge_core::wire::encode_typed(&from_view, false).unwrap())
+    }
+    match tag {
+        TypeTag::MerkleTree => go::<MerkleTree>(payload, view),
+        TypeTag::MerkleDiff => go::<MerkleDiff>(payload, view),
+        TypeTag::GossipState => go::<GossipState>(payload, view),
+        TypeTag::GossipEntry => go::<GossipEntry>(payload, view),
+        TypeTag::SchemaEvolutionResult => go::<SchemaEvolutionResult>(payload, view),
+        TypeTag::SchemaChange => go::<SchemaChange>(payload, view),
+        TypeTag::MergeqlQuery => go::<MergeqlQuery>(payload, view),
+        TypeTag::MergePlan => go::<MergePlan>(payload, view),
+        TypeTag::MergeqlResult => go::<MergeqlResult>(payload, view),
+        TypeTag::ParquetMergeMetadata => go::<ParquetMergeMetadata>(payload, view),
+        TypeTag::ConflictRecord => go::<ConflictRecord>(payload, view),
+        TypeTag::ConflictTopology => go::<ConflictTopology>(payload, view),
+        other => panic!("not a record type: {other}"),
+    }
+}
