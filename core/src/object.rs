@@ -84,7 +84,20 @@ macro_rules! any_crdt {
     };
 }
 
-any_crdt! {}
+any_crdt! {
+    MerkleTree(crate::records::merkle::MerkleTree),
+    MerkleDiff(crate::records::merkle::MerkleDiff),
+    GossipState(crate::records::gossip::GossipState),
+    GossipEntry(crate::records::gossip::GossipEntry),
+    SchemaEvolutionResult(crate::records::schema_evolution::SchemaEvolutionResult),
+    SchemaChange(crate::records::schema_evolution::SchemaChange),
+    MergeqlQuery(crate::records::mergeql::MergeqlQuery),
+    MergePlan(crate::records::mergeql::MergePlan),
+    MergeqlResult(crate::records::mergeql::MergeqlResult),
+    ParquetMergeMetadata(crate::records::parquet_meta::ParquetMergeMetadata),
+    ConflictRecord(crate::records::provenance::ConflictRecord),
+    ConflictTopology(crate::records::provenance::ConflictTopology),
+}
 
 impl AnyCrdt {
     /// The `peek_type` name.
