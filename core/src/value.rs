@@ -1,8 +1,11 @@
 //! The dynamic value: what the reference's compact codec can carry
 //! (None, bool, int, float, str, bytes, list, dict, set) and nothing else.
 //!
-//! Equality is structural and order-sensitive for maps (the wire keeps dict
-//! insertion order); [`Value::sorted`] gives the order-free canonical form.
+//! Equality follows Python: two dicts are equal when they hold the same keys
+//! and values, whatever their insertion order (the wire keeps that order, and
+//! byte-exactness is checked on bytes, not on values); a duplicated key on
+//! the wire counts once, the last occurrence winning, as a Python dict would.
+//! [`Value::sorted`] gives the canonical form.
 //! Floats compare by [`f64::total_cmp`], so `Value` has a total order that
 //! tie-breaks use, and NaN equals itself bit for bit.
 
@@ -193,7 +196,12 @@ impl Ord for Value {
             (Value::Str(a), Value::Str(b)) => a.cmp(b),
             (Value::Bytes(a), Value::Bytes(b)) => a.cmp(b),
             (Value::List(a), Value::List(b)) | (Value::Set(a), Value::Set(b)) => a.cmp(b),
-            (Value::Map(a), Value::Map(b)) => a.cmp(b),
+            (Value::Map(a), Value::Map(b)) => {
+                if a == b {
+                    return Ordering::Equal;
+                }
+                canonical_entries(a).cmp(&canonical_entries(b))
+            }
             _ => self.rank().cmp(&other.rank()),
         }
     }
@@ -210,9 +218,25 @@ impl Hash for Value {
             Value::Str(s) => s.hash(state),
             Value::Bytes(b) => b.hash(state),
             Value::List(l) | Value::Set(l) => l.hash(state),
-            Value::Map(m) => m.hash(state),
+            Value::Map(m) => canonical_entries(m).hash(state),
         }
     }
+}
+
+/// Map entries as a Python dict sees them: sorted by key, duplicates
+/// collapsed with the last occurrence winning. Borrowed, no deep copies.
+fn canonical_entries(entries: &[(Value, Value)]) -> Vec<(&Value, &Value)> {
+    let mut v: Vec<(usize, &Value, &Value)> = entries.iter().enumerate().map(|(i, (k, x))| (i, k, x)).collect();
+    // stable order: by key, then by position so the last duplicate comes last
+    v.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
+    let mut out: Vec<(&Value, &Value)> = Vec::with_capacity(v.len());
+    for (_, k, x) in v {
+        match out.last_mut() {
+            Some(last) if last.0 == k => last.1 = x,
+            _ => out.push((k, x)),
+        }
+    }
+    out
 }
 
 macro_rules! from_impl {
@@ -237,5 +261,54 @@ from_impl! {
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(o: Option<T>) -> Self {
         o.map_or(Value::None, Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn h(v: &Value) -> u64 {
+        // FNV-1a over the Hash stream: enough to check Hash agrees with Eq
+        struct Fnv(u64);
+        impl Hasher for Fnv {
+            fn finish(&self) -> u64 {
+                self.0
+            }
+            fn write(&mut self, bytes: &[u8]) {
+                for b in bytes {
+                    self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100000001b3);
+                }
+            }
+        }
+        let mut f = Fnv(0xcbf29ce484222325);
+        v.hash(&mut f);
+        f.finish()
+    }
+
+    #[test]
+    fn dict_equality_ignores_order_like_python() {
+        let a = Value::map([("x", Value::Int(1)), ("y", Value::Int(2))]);
+        let b = Value::map([("y", Value::Int(2)), ("x", Value::Int(1))]);
+        assert_eq!(a, b);
+        assert_eq!(h(&a), h(&b));
+        assert_ne!(a, Value::map([("x", Value::Int(1)), ("y", Value::Int(3))]));
+        // a duplicated key counts once, the last one winning
+        let dup = Value::Map(vec![(Value::str("x"), Value::Int(9)), (Value::str("y"), Value::Int(2)), (Value::str("x"), Value::Int(1))]);
+        assert_eq!(dup, a);
+        // lists stay ordered
+        assert_ne!(Value::List(vec![Value::Int(1), Value::Int(2)]), Value::List(vec![Value::Int(2), Value::Int(1)]));
+    }
+
+    #[test]
+    fn total_order_is_consistent() {
+        let vals = [Value::None, Value::Bool(false), Value::Int(-1), Value::Float(f64::NAN), Value::str("a"), Value::Bytes(vec![1]), Value::List(vec![]), Value::map::<&str>([]), Value::Set(vec![])];
+        for (i, a) in vals.iter().enumerate() {
+            for (j, b) in vals.iter().enumerate() {
+                assert_eq!(a.cmp(b), i.cmp(&j));
+            }
+        }
+        assert_eq!(Value::Float(f64::NAN), Value::Float(f64::NAN));
     }
 }
