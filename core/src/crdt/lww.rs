@@ -16,7 +16,7 @@ use crate::wire::header::TypeTag;
 const TY: &str = "lww_register";
 
 /// A last-writer-wins register.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct LwwRegister {
     value: Value,
     timestamp: Timestamp,
@@ -36,11 +36,10 @@ impl LwwRegister {
         let timestamp = if timestamp.is_zero() { Timestamp::ZERO } else { timestamp };
         LwwRegister { value, timestamp, node_id: node_id.into() }
     }
-    /// Overwrite locally (no comparison, as the reference's `set`).
+    /// Overwrite locally (no comparison, as the reference's `set`); a zero
+    /// timestamp becomes float `0.0` as in [`LwwRegister::new`].
     pub fn set(&mut self, value: Value, timestamp: Timestamp, node_id: impl Into<String>) {
-        self.value = value;
-        self.timestamp = timestamp;
-        self.node_id = node_id.into();
+        *self = LwwRegister::new(value, timestamp, node_id);
     }
     /// The current value.
     pub fn value(&self) -> &Value {
@@ -54,9 +53,10 @@ impl LwwRegister {
     pub fn node_id(&self) -> &str {
         &self.node_id
     }
-    /// Whether `self` wins over `other` (or is the same write).
+    /// Whether `self` wins over `other` (or is the same write). Values are
+    /// compared in canonical form (dict order does not matter).
     pub fn wins_over(&self, other: &Self) -> bool {
-        (self.timestamp, &self.node_id, &self.value) >= (other.timestamp, &other.node_id, &other.value)
+        (self.timestamp, &self.node_id).cmp(&(other.timestamp, &other.node_id)).then_with(|| self.value.sorted().cmp(&other.value.sorted())).is_ge()
     }
     pub(crate) fn from_value_in(v: &Value, ty: &'static str) -> Result<Self, DecodeError> {
         check_type(v, ty, TY)?;
@@ -67,9 +67,19 @@ impl LwwRegister {
     }
 }
 
+/// Semantic equality: same timestamp, node id and value up to dict order.
+impl PartialEq for LwwRegister {
+    fn eq(&self, other: &Self) -> bool {
+        self.timestamp == other.timestamp && self.node_id == other.node_id && self.value.sorted() == other.value.sorted()
+    }
+}
+impl Eq for LwwRegister {}
+
 impl Merge for LwwRegister {
+    /// The winner, with its value in canonical (sorted) order.
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
-        Ok(if self.wins_over(other) { self.clone() } else { other.clone() })
+        let w = if self.wins_over(other) { self } else { other };
+        Ok(LwwRegister { value: w.value.sorted(), timestamp: w.timestamp, node_id: w.node_id.clone() })
     }
 }
 

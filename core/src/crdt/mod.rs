@@ -24,7 +24,7 @@ pub use generic::Generic;
 pub use lww::LwwRegister;
 pub use lwwmap::LwwMap;
 pub use mvreg::MvRegister;
-pub use orset::OrSet;
+pub use orset::{derive_tag, OrSet};
 pub use pncounter::PNCounter;
 pub use timestamp::Timestamp;
 

@@ -26,7 +26,7 @@ use crate::wire::header::TypeTag;
 const TY: &str = "mv_register";
 
 /// A multi-value register.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct MvRegister {
     entries: OrderedMap<(String, u64), Value>,
     vv: VectorClock,
@@ -45,8 +45,8 @@ impl MvRegister {
         self.entries.insert((String::from(node), c), value);
     }
     /// The concurrent values, sorted.
-    pub fn values(&self) -> Vec<&Value> {
-        let mut v: Vec<&Value> = self.entries.values().collect();
+    pub fn values(&self) -> Vec<Value> {
+        let mut v: Vec<Value> = self.entries.values().map(Value::sorted).collect();
         v.sort();
         v.dedup();
         v
@@ -60,15 +60,23 @@ impl MvRegister {
     }
 }
 
+/// Semantic equality: same version vector and dots, values up to dict order.
+impl PartialEq for MvRegister {
+    fn eq(&self, other: &Self) -> bool {
+        self.vv == other.vv && self.entries.len() == other.entries.len() && self.entries.iter().all(|(d, v)| other.entries.get(d).is_some_and(|w| w.sorted() == v.sorted()))
+    }
+}
+impl Eq for MvRegister {}
+
 impl Merge for MvRegister {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
         let mut entries: OrderedMap<(String, u64), Value> = OrderedMap::new();
         let keep = |dot: &(String, u64), theirs: &MvRegister| theirs.entries.contains_key(dot) || dot.1 > theirs.vv.get(&dot.0);
-        let mut all: Vec<(&(String, u64), &Value)> = self.entries.iter().filter(|(d, _)| keep(d, other)).chain(other.entries.iter().filter(|(d, _)| keep(d, self))).collect();
+        let mut all: Vec<(&(String, u64), Value)> = self.entries.iter().filter(|(d, _)| keep(d, other)).chain(other.entries.iter().filter(|(d, _)| keep(d, self))).map(|(d, v)| (d, v.sorted())).collect();
         all.sort();
         for (d, v) in all {
             // sorted ascending, so the last (greatest) value of a dot wins
-            entries.insert(d.clone(), v.clone());
+            entries.insert(d.clone(), v);
         }
         Ok(MvRegister { entries, vv: self.vv.merge(&other.vv)? })
     }
