@@ -121,3 +121,27 @@ fn generic() {
     let g = Generic::new(Value::List(vec![Value::Int(1), Value::str("a"), Value::None])).unwrap();
     check("43524454000120000000000e0700000003090105000000016100", &g);
 }
+
+/// Our or_set frame with the `removed` extension key (SPEC 5.4). The
+/// reference (0.8.3) decodes this frame, ignores `removed` and reports the
+/// same visible value `{1}` (checked by running it).
+#[test]
+fn or_set_removed_extension() {
+    let mut s = OrSet::new();
+    s.add(&Value::str("x"), "0123456789ab");
+    s.add(&Value::Int(1), "aaaaaaaaaaaa");
+    s.remove(&Value::str("x"));
+    let s = crdt_merge_core::Merge::merge(&s, &OrSet::new()).unwrap();
+    check("4352445400010400000000a4080000000405000000047479706505000000066f725f7365740500000008656c656d656e747308000000020500000001310700000001050000000c6161616161616161616161610500000001780700000000050000000d656c656d656e745f747970657308000000010500000001310500000003696e74050000000772656d6f76656408000000010500000001780700000001050000000c303132333435363738396162", &s);
+    assert_eq!(s.value(), vec![Value::Int(1)]);
+    assert_eq!(s.removed_tags("x"), vec!["0123456789ab"]);
+}
+
+/// A slot missing on one side counts as 0 (reference behaviour for negative slots).
+#[test]
+fn gcounter_negative_slot() {
+    let neg = GCounter::from_value(&Value::map([("type", Value::str("g_counter")), ("counts", Value::map([("a", Value::Int(-5))]))])).unwrap();
+    let m = crdt_merge_core::Merge::merge(&neg, &GCounter::new()).unwrap();
+    assert_eq!(m.get("a"), 0);
+    assert_eq!(crdt_merge_core::Merge::merge(&neg, &neg).unwrap(), neg);
+}

@@ -1,5 +1,5 @@
 //! Grow-only counter: one slot per node, value = sum of slots, merge =
-//! per-node max. Payload `{type: "g_counter", counts: {node: int}}`.
+//! per-node max (a slot missing on one side counts as 0, as in the reference). Payload `{type: "g_counter", counts: {node: int}}`.
 
 use alloc::format;
 use alloc::vec::Vec;
@@ -66,7 +66,7 @@ impl Merge for GCounter {
             .map(|k| {
                 let c = match (self.counts.get(k), other.counts.get(k)) {
                     (Some(a), Some(b)) => *a.max(b),
-                    (Some(a), None) | (None, Some(a)) => *a,
+                    (Some(a), None) | (None, Some(a)) => (*a).max(0),
                     (None, None) => 0,
                 };
                 (k.clone(), c)
