@@ -44,6 +44,8 @@ fn check_all<T: Merge + WireType + PartialEq + std::fmt::Debug + Clone>(a: &T, b
         panic!("{e:?}");
     }
     let ab = a.merge(b).unwrap();
+    // merges produce canonical order, so the bytes do not depend on the side
+    assert_eq!(encode_typed(&ab, false).unwrap(), encode_typed(&b.merge(a).unwrap(), false).unwrap(), "a⊔b and b⊔a encode identically");
     for x in [a, b, c, &ab] {
         let f = encode_typed(x, false).unwrap();
         let y: T = decode_typed(&f, &Limits::DEFAULT).unwrap();
