@@ -85,6 +85,17 @@ macro_rules! any_crdt {
 }
 
 any_crdt! {
+    GCounter(crate::crdt::GCounter),
+    PNCounter(crate::crdt::PNCounter),
+    LwwRegister(crate::crdt::LwwRegister),
+    OrSet(crate::crdt::OrSet),
+    LwwMap(crate::crdt::LwwMap),
+    Delta(crate::crdt::Delta),
+    Generic(crate::crdt::Generic),
+    VectorClock(crate::crdt::VectorClock),
+    DottedVersionVector(crate::crdt::DottedVersionVector),
+    MvRegister(crate::crdt::MvRegister),
+    HybridLogicalClock(crate::crdt::HybridLogicalClock),
     MerkleTree(crate::records::merkle::MerkleTree),
     MerkleDiff(crate::records::merkle::MerkleDiff),
     GossipState(crate::records::gossip::GossipState),
