@@ -183,3 +183,15 @@ proptest! {
         prop_assert_eq!(MergeableBloom::from_view(&f.to_view()).unwrap().to_value(), f.to_value());
     }
 }
+
+#[test]
+fn batch_adds_equal_single_adds() {
+    let ints: Vec<i64> = (-500..503).collect();
+    let strs: Vec<String> = (0..203).map(|i| if i % 7 == 0 { format!("{}'\u{200b}", "long".repeat(i % 30)) } else { format!("s{i}") }).collect();
+    let (mut a, mut b) = (MergeableBloom::new(2000, 0.01).unwrap(), MergeableBloom::new(2000, 0.01).unwrap());
+    ints.iter().for_each(|&i| a.add_int(i));
+    strs.iter().for_each(|s| a.add_str(s));
+    b.add_ints(&ints);
+    b.add_strs(&strs);
+    assert_eq!(a.to_value(), b.to_value());
+}

@@ -126,3 +126,15 @@ proptest! {
         prop_assert_eq!(MergeableCms::from_view(&s.to_view()).unwrap().to_value(), s.to_value());
     }
 }
+
+#[test]
+fn batch_adds_equal_single_adds() {
+    let ints: Vec<i64> = (-500..503).collect();
+    let strs: Vec<String> = (0..203).map(|i| if i % 7 == 0 { format!("{}'\u{200b}", "long".repeat(i % 30)) } else { format!("s{i}") }).collect();
+    let (mut a, mut b) = (MergeableCms::new(64, 5).unwrap(), MergeableCms::new(64, 5).unwrap());
+    ints.iter().for_each(|&i| a.add_int(i, 1));
+    strs.iter().for_each(|s| a.add_str(s, 1));
+    b.add_ints(&ints);
+    b.add_strs(&strs);
+    assert_eq!(a.to_value(), b.to_value());
+}

@@ -141,7 +141,48 @@ impl MergeableBloom {
 
     /// Add an item whose repr has been absorbed.
     pub fn add_hash(&mut self, item: &ItemHash) {
-        let (h1, h2) = (item.h64(SEED_H1), item.h64(SEED_H2));
+        let (h1, h2) = item.h64_pair(SEED_H1, SEED_H2);
+        self.add_h1h2(h1, h2);
+    }
+
+    /// Add many `int` items (hashes computed several at a time).
+    pub fn add_ints(&mut self, items: &[i64]) {
+        let mut chunks = items.chunks_exact(4);
+        for c in &mut chunks {
+            let ih = [ItemHash::of_int(c[0]), ItemHash::of_int(c[1]), ItemHash::of_int(c[2]), ItemHash::of_int(c[3])];
+            self.add_four(&ih);
+        }
+        for &i in chunks.remainder() {
+            self.add_int(i);
+        }
+    }
+
+    /// Add many `str` items (hashes computed several at a time).
+    pub fn add_strs<S: AsRef<str>>(&mut self, items: &[S]) {
+        let mut chunks = items.chunks_exact(4);
+        for c in &mut chunks {
+            let ih = [ItemHash::of_str(c[0].as_ref()), ItemHash::of_str(c[1].as_ref()), ItemHash::of_str(c[2].as_ref()), ItemHash::of_str(c[3].as_ref())];
+            self.add_four(&ih);
+        }
+        for s in chunks.remainder() {
+            self.add_str(s.as_ref());
+        }
+    }
+
+    #[inline]
+    fn add_four(&mut self, ih: &[ItemHash; 4]) {
+        let h = super::hash::h64_lanes(
+            [&ih[0], &ih[0], &ih[1], &ih[1], &ih[2], &ih[2], &ih[3], &ih[3]],
+            [SEED_H1, SEED_H2, SEED_H1, SEED_H2, SEED_H1, SEED_H2, SEED_H1, SEED_H2],
+        );
+        for k in 0..4 {
+            self.add_h1h2(h[2 * k], h[2 * k + 1]);
+        }
+    }
+
+    /// Add an item given its hashes under seeds 0 and 42.
+    #[inline]
+    pub fn add_h1h2(&mut self, h1: u64, h2: u64) {
         let (size, bits) = (self.size, &mut self.bits);
         for_each_position(h1, h2, size, self.num_hashes, |pos| bits[(pos >> 3) as usize] |= 1 << (pos & 7));
         self.count = self.count.saturating_add(1);
@@ -161,7 +202,7 @@ impl MergeableBloom {
     }
     /// [`MergeableBloom::contains`] for an absorbed item.
     pub fn contains_hash(&self, item: &ItemHash) -> bool {
-        let (h1, h2) = (item.h64(SEED_H1), item.h64(SEED_H2));
+        let (h1, h2) = item.h64_pair(SEED_H1, SEED_H2);
         let mut all = true;
         for_each_position(h1, h2, self.size, self.num_hashes, |pos| {
             all &= self.bits[(pos >> 3) as usize] & (1 << (pos & 7)) != 0;

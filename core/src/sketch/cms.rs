@@ -106,7 +106,48 @@ impl MergeableCms {
 
     /// Add `count` occurrences of an absorbed item.
     pub fn add_hash(&mut self, item: &ItemHash, count: i64) {
-        let (h1, h2) = (item.h64(SEED_H1), item.h64(SEED_H2));
+        let (h1, h2) = item.h64_pair(SEED_H1, SEED_H2);
+        self.add_h1h2(h1, h2, count);
+    }
+
+    /// Add each `int` once (hashes computed several at a time).
+    pub fn add_ints(&mut self, items: &[i64]) {
+        let mut chunks = items.chunks_exact(4);
+        for c in &mut chunks {
+            let ih = [ItemHash::of_int(c[0]), ItemHash::of_int(c[1]), ItemHash::of_int(c[2]), ItemHash::of_int(c[3])];
+            self.add_four(&ih);
+        }
+        for &i in chunks.remainder() {
+            self.add_int(i, 1);
+        }
+    }
+
+    /// Add each `str` once (hashes computed several at a time).
+    pub fn add_strs<S: AsRef<str>>(&mut self, items: &[S]) {
+        let mut chunks = items.chunks_exact(4);
+        for c in &mut chunks {
+            let ih = [ItemHash::of_str(c[0].as_ref()), ItemHash::of_str(c[1].as_ref()), ItemHash::of_str(c[2].as_ref()), ItemHash::of_str(c[3].as_ref())];
+            self.add_four(&ih);
+        }
+        for s in chunks.remainder() {
+            self.add_str(s.as_ref(), 1);
+        }
+    }
+
+    #[inline]
+    fn add_four(&mut self, ih: &[ItemHash; 4]) {
+        let h = super::hash::h64_lanes(
+            [&ih[0], &ih[0], &ih[1], &ih[1], &ih[2], &ih[2], &ih[3], &ih[3]],
+            [SEED_H1, SEED_H2, SEED_H1, SEED_H2, SEED_H1, SEED_H2, SEED_H1, SEED_H2],
+        );
+        for k in 0..4 {
+            self.add_h1h2(h[2 * k], h[2 * k + 1], 1);
+        }
+    }
+
+    /// Add `count` for an item given its hashes under seeds 0 and 7.
+    #[inline]
+    pub fn add_h1h2(&mut self, h1: u64, h2: u64, count: i64) {
         let w = self.width as usize;
         let table = &mut self.table;
         for_each_column(h1, h2, self.width, self.depth, |row, col| {
@@ -131,7 +172,7 @@ impl MergeableCms {
     }
     /// [`MergeableCms::estimate`] for an absorbed item.
     pub fn estimate_hash(&self, item: &ItemHash) -> i64 {
-        let (h1, h2) = (item.h64(SEED_H1), item.h64(SEED_H2));
+        let (h1, h2) = item.h64_pair(SEED_H1, SEED_H2);
         let w = self.width as usize;
         let mut min = i64::MAX;
         for_each_column(h1, h2, self.width, self.depth, |row, col| min = min.min(self.table[row * w + col as usize]));

@@ -3,10 +3,11 @@
 //! 4 big-endian bytes, read as a big-endian 128-bit integer; `h64` is its low
 //! 64 bits (digest bytes 8..16).
 //!
-//! Every sketch hashes one item under two seeds, so [`ItemHash`] absorbs the
-//! repr once and finishes a clone of the MD5 state per seed. The `str` and
-//! `int` paths write the repr straight into MD5 without allocating; other
-//! values go through [`crate::pyrepr::repr`].
+//! Every sketch hashes one item under one or two seeds, so [`ItemHash`]
+//! renders the repr once and finishes it per seed. The `str` and `int` paths
+//! render the repr into a stack buffer without allocating; other values go
+//! through [`crate::pyrepr::repr`]. Short reprs use a single-block MD5 that
+//! computes several (item, seed) pairs side by side ([`h64_lanes`]).
 //!
 //! A [`Value::List`] hashes as a Python `list` (`[1, 2]`); the reference
 //! hashes a `tuple` as `(1, 2)`, which this value model cannot express.
@@ -16,15 +17,68 @@ use md5::{Digest, Md5};
 use crate::pyrepr::{self, is_printable};
 use crate::value::Value;
 
-/// MD5 state after absorbing `repr(item)`; finish it with any seed.
+/// Longest repr hashed by the single-block path: repr + 4 seed bytes + the
+/// 0x80 pad byte + 8 length bytes fit in one 64-byte MD5 block.
+const SHORT: usize = 51;
+
+#[derive(Clone)]
+enum State {
+    /// The repr itself, when it fits in one block with the seed.
+    Short { buf: [u8; SHORT], len: u8 },
+    /// MD5 state after absorbing a longer repr.
+    Long(Md5),
+}
+
+/// `repr(item)` absorbed once; finish it with any seed. Short reprs (up to
+/// 51 bytes, which covers ints, floats and most strings) are kept as bytes
+/// and hashed with a single-block MD5 that can run several seeds or items
+/// side by side ([`h64_lanes`]); longer ones keep an incremental MD5 state.
 #[derive(Clone)]
 pub struct ItemHash {
-    state: Md5,
+    state: State,
 }
 
 impl core::fmt::Debug for ItemHash {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("ItemHash { .. }")
+    }
+}
+
+/// Collects repr bytes: in a stack buffer while they fit one block, then
+/// spilling into an incremental MD5.
+struct Sink {
+    buf: [u8; SHORT],
+    len: usize,
+    long: Option<Md5>,
+}
+
+impl Sink {
+    #[inline]
+    fn new() -> Self {
+        Sink { buf: [0; SHORT], len: 0, long: None }
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        if let Some(m) = &mut self.long {
+            m.update(bytes);
+        } else if self.len + bytes.len() <= SHORT {
+            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        } else {
+            let mut m = Md5::new();
+            m.update(&self.buf[..self.len]);
+            m.update(bytes);
+            self.long = Some(m);
+        }
+    }
+
+    #[inline]
+    fn finish(self) -> ItemHash {
+        match self.long {
+            Some(m) => ItemHash { state: State::Long(m) },
+            None => ItemHash { state: State::Short { buf: self.buf, len: self.len as u8 } },
+        }
     }
 }
 
@@ -43,12 +97,13 @@ impl ItemHash {
 
     /// Absorb the repr of a Python `str` (quoted and escaped as CPython does).
     pub fn of_str(s: &str) -> Self {
-        let mut state = Md5::new();
-        absorb_str_repr(&mut state, s);
-        ItemHash { state }
+        let mut sink = Sink::new();
+        absorb_str_repr(&mut sink, s);
+        sink.finish()
     }
 
     /// Absorb the repr of a Python `int`.
+    #[inline]
     pub fn of_int(i: i64) -> Self {
         let mut buf = [0u8; 20];
         let start = write_i64(i, &mut buf);
@@ -61,23 +116,202 @@ impl ItemHash {
     }
 
     /// Absorb already-rendered repr bytes.
+    #[inline]
     pub fn of_repr(repr: &[u8]) -> Self {
-        let mut state = Md5::new();
-        state.update(repr);
-        ItemHash { state }
+        let mut sink = Sink::new();
+        sink.write(repr);
+        sink.finish()
     }
 
     /// The 128-bit hash under `seed`.
     pub fn h128(&self, seed: u32) -> u128 {
-        let mut st = self.state.clone();
-        st.update(seed.to_be_bytes());
-        u128::from_be_bytes(st.finalize().into())
+        match &self.state {
+            State::Short { buf, len } => {
+                let w = block_words(&buf[..*len as usize], seed);
+                let [a, b, c, d] = compress_lanes::<1>(&w.map(|x| [x]));
+                digest_u128(a[0], b[0], c[0], d[0])
+            }
+            State::Long(m) => {
+                let mut st = m.clone();
+                st.update(seed.to_be_bytes());
+                u128::from_be_bytes(st.finalize().into())
+            }
+        }
     }
 
     /// The low 64 bits of [`ItemHash::h128`].
+    #[inline]
     pub fn h64(&self, seed: u32) -> u64 {
-        self.h128(seed) as u64
+        match &self.state {
+            State::Short { buf, len } => {
+                let w = block_words(&buf[..*len as usize], seed);
+                let [_, _, c, d] = compress_lanes::<1>(&w.map(|x| [x]));
+                digest_low64(c[0], d[0])
+            }
+            State::Long(_) => self.h128(seed) as u64,
+        }
     }
+
+    /// `(h64(seed_a), h64(seed_b))`, the two hashes are computed side by side.
+    #[inline]
+    pub fn h64_pair(&self, seed_a: u32, seed_b: u32) -> (u64, u64) {
+        let [x, y] = h64_lanes([self, self], [seed_a, seed_b]);
+        (x, y)
+    }
+}
+
+/// `h64` of `N` (item, seed) pairs at once. Single-block items run through
+/// one lane-parallel MD5 (the compiler vectorizes the lanes); long items
+/// fall back to the incremental path.
+#[inline]
+pub fn h64_lanes<const N: usize>(items: [&ItemHash; N], seeds: [u32; N]) -> [u64; N] {
+    let mut w = [[0u32; N]; 16];
+    let mut all_short = true;
+    for l in 0..N {
+        match &items[l].state {
+            State::Short { buf, len } => {
+                let words = block_words(&buf[..*len as usize], seeds[l]);
+                for (k, word) in words.iter().enumerate() {
+                    w[k][l] = *word;
+                }
+            }
+            State::Long(_) => all_short = false,
+        }
+    }
+    let [_, _, c, d] = compress_lanes::<N>(&w);
+    let mut out = [0u64; N];
+    for l in 0..N {
+        out[l] = if all_short || matches!(items[l].state, State::Short { .. }) {
+            digest_low64(c[l], d[l])
+        } else {
+            items[l].h64(seeds[l])
+        };
+    }
+    out
+}
+
+/// The single padded MD5 block of `repr ‖ seed_be` as 16 little-endian words.
+#[inline]
+fn block_words(repr: &[u8], seed: u32) -> [u32; 16] {
+    let n = repr.len();
+    let mut blk = [0u8; 64];
+    blk[..n].copy_from_slice(repr);
+    blk[n..n + 4].copy_from_slice(&seed.to_be_bytes());
+    blk[n + 4] = 0x80;
+    blk[56..64].copy_from_slice(&(((n + 4) as u64) * 8).to_le_bytes());
+    let mut w = [0u32; 16];
+    for (k, word) in w.iter_mut().enumerate() {
+        *word = u32::from_le_bytes([blk[4 * k], blk[4 * k + 1], blk[4 * k + 2], blk[4 * k + 3]]);
+    }
+    w
+}
+
+const INIT: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
+
+/// Digest bytes 8..16 read big-endian (the reference's `h64`).
+#[inline]
+fn digest_low64(c: u32, d: u32) -> u64 {
+    ((c.swap_bytes() as u64) << 32) | d.swap_bytes() as u64
+}
+
+#[inline]
+fn digest_u128(a: u32, b: u32, c: u32, d: u32) -> u128 {
+    ((a.swap_bytes() as u128) << 96) | ((b.swap_bytes() as u128) << 64) | ((c.swap_bytes() as u128) << 32) | d.swap_bytes() as u128
+}
+
+/// One MD5 compression from the initial state over `N` independent blocks
+/// (`w[k][lane]`), returning the final `[a, b, c, d]` per lane (initial
+/// state added).
+#[inline(always)]
+fn compress_lanes<const N: usize>(w: &[[u32; N]; 16]) -> [[u32; N]; 4] {
+    let mut a = [INIT[0]; N];
+    let mut b = [INIT[1]; N];
+    let mut c = [INIT[2]; N];
+    let mut d = [INIT[3]; N];
+    macro_rules! step {
+        ($f:expr, $a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr, $t:expr) => {
+            for l in 0..N {
+                let (x, y, z) = ($b[l], $c[l], $d[l]);
+                let f: u32 = $f(x, y, z);
+                $a[l] = x.wrapping_add($a[l].wrapping_add(f).wrapping_add($t).wrapping_add(w[$k][l]).rotate_left($s));
+            }
+        };
+    }
+    let ff = |x: u32, y: u32, z: u32| z ^ (x & (y ^ z));
+    let gg = |x: u32, y: u32, z: u32| y ^ (z & (x ^ y));
+    let hh = |x: u32, y: u32, z: u32| x ^ y ^ z;
+    let ii = |x: u32, y: u32, z: u32| y ^ (x | !z);
+    step!(ff, a, b, c, d, 0, 7, 0xd76a_a478);
+    step!(ff, d, a, b, c, 1, 12, 0xe8c7_b756);
+    step!(ff, c, d, a, b, 2, 17, 0x2420_70db);
+    step!(ff, b, c, d, a, 3, 22, 0xc1bd_ceee);
+    step!(ff, a, b, c, d, 4, 7, 0xf57c_0faf);
+    step!(ff, d, a, b, c, 5, 12, 0x4787_c62a);
+    step!(ff, c, d, a, b, 6, 17, 0xa830_4613);
+    step!(ff, b, c, d, a, 7, 22, 0xfd46_9501);
+    step!(ff, a, b, c, d, 8, 7, 0x6980_98d8);
+    step!(ff, d, a, b, c, 9, 12, 0x8b44_f7af);
+    step!(ff, c, d, a, b, 10, 17, 0xffff_5bb1);
+    step!(ff, b, c, d, a, 11, 22, 0x895c_d7be);
+    step!(ff, a, b, c, d, 12, 7, 0x6b90_1122);
+    step!(ff, d, a, b, c, 13, 12, 0xfd98_7193);
+    step!(ff, c, d, a, b, 14, 17, 0xa679_438e);
+    step!(ff, b, c, d, a, 15, 22, 0x49b4_0821);
+    step!(gg, a, b, c, d, 1, 5, 0xf61e_2562);
+    step!(gg, d, a, b, c, 6, 9, 0xc040_b340);
+    step!(gg, c, d, a, b, 11, 14, 0x265e_5a51);
+    step!(gg, b, c, d, a, 0, 20, 0xe9b6_c7aa);
+    step!(gg, a, b, c, d, 5, 5, 0xd62f_105d);
+    step!(gg, d, a, b, c, 10, 9, 0x0244_1453);
+    step!(gg, c, d, a, b, 15, 14, 0xd8a1_e681);
+    step!(gg, b, c, d, a, 4, 20, 0xe7d3_fbc8);
+    step!(gg, a, b, c, d, 9, 5, 0x21e1_cde6);
+    step!(gg, d, a, b, c, 14, 9, 0xc337_07d6);
+    step!(gg, c, d, a, b, 3, 14, 0xf4d5_0d87);
+    step!(gg, b, c, d, a, 8, 20, 0x455a_14ed);
+    step!(gg, a, b, c, d, 13, 5, 0xa9e3_e905);
+    step!(gg, d, a, b, c, 2, 9, 0xfcef_a3f8);
+    step!(gg, c, d, a, b, 7, 14, 0x676f_02d9);
+    step!(gg, b, c, d, a, 12, 20, 0x8d2a_4c8a);
+    step!(hh, a, b, c, d, 5, 4, 0xfffa_3942);
+    step!(hh, d, a, b, c, 8, 11, 0x8771_f681);
+    step!(hh, c, d, a, b, 11, 16, 0x6d9d_6122);
+    step!(hh, b, c, d, a, 14, 23, 0xfde5_380c);
+    step!(hh, a, b, c, d, 1, 4, 0xa4be_ea44);
+    step!(hh, d, a, b, c, 4, 11, 0x4bde_cfa9);
+    step!(hh, c, d, a, b, 7, 16, 0xf6bb_4b60);
+    step!(hh, b, c, d, a, 10, 23, 0xbebf_bc70);
+    step!(hh, a, b, c, d, 13, 4, 0x289b_7ec6);
+    step!(hh, d, a, b, c, 0, 11, 0xeaa1_27fa);
+    step!(hh, c, d, a, b, 3, 16, 0xd4ef_3085);
+    step!(hh, b, c, d, a, 6, 23, 0x0488_1d05);
+    step!(hh, a, b, c, d, 9, 4, 0xd9d4_d039);
+    step!(hh, d, a, b, c, 12, 11, 0xe6db_99e5);
+    step!(hh, c, d, a, b, 15, 16, 0x1fa2_7cf8);
+    step!(hh, b, c, d, a, 2, 23, 0xc4ac_5665);
+    step!(ii, a, b, c, d, 0, 6, 0xf429_2244);
+    step!(ii, d, a, b, c, 7, 10, 0x432a_ff97);
+    step!(ii, c, d, a, b, 14, 15, 0xab94_23a7);
+    step!(ii, b, c, d, a, 5, 21, 0xfc93_a039);
+    step!(ii, a, b, c, d, 12, 6, 0x655b_59c3);
+    step!(ii, d, a, b, c, 3, 10, 0x8f0c_cc92);
+    step!(ii, c, d, a, b, 10, 15, 0xffef_f47d);
+    step!(ii, b, c, d, a, 1, 21, 0x8584_5dd1);
+    step!(ii, a, b, c, d, 8, 6, 0x6fa8_7e4f);
+    step!(ii, d, a, b, c, 15, 10, 0xfe2c_e6e0);
+    step!(ii, c, d, a, b, 6, 15, 0xa301_4314);
+    step!(ii, b, c, d, a, 13, 21, 0x4e08_11a1);
+    step!(ii, a, b, c, d, 4, 6, 0xf753_7e82);
+    step!(ii, d, a, b, c, 11, 10, 0xbd3a_f235);
+    step!(ii, c, d, a, b, 2, 15, 0x2ad7_d2bb);
+    step!(ii, b, c, d, a, 9, 21, 0xeb86_d391);
+    for l in 0..N {
+        a[l] = a[l].wrapping_add(INIT[0]);
+        b[l] = b[l].wrapping_add(INIT[1]);
+        c[l] = c[l].wrapping_add(INIT[2]);
+        d[l] = d[l].wrapping_add(INIT[3]);
+    }
+    [a, b, c, d]
 }
 
 /// MD5 of `repr(item)` + seed (big-endian u32), as a big-endian u128.
@@ -123,10 +357,10 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Feed CPython's `repr(s)` into `st`: runs that need no escaping go in as
 /// slices of `s`, escapes are rendered in a small stack buffer.
-fn absorb_str_repr(st: &mut Md5, s: &str) {
+fn absorb_str_repr(st: &mut Sink, s: &str) {
     let bytes = s.as_bytes();
     let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') { b'"' } else { b'\'' };
-    st.update([quote]);
+    st.write(&[quote]);
     let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -147,15 +381,15 @@ fn absorb_str_repr(st: &mut Md5, s: &str) {
                 None => break,
             }
         };
-        st.update(&bytes[run..i]);
+        st.write(&bytes[run..i]);
         let mut esc = [0u8; 10];
         let n = escape(cp, quote, &mut esc);
-        st.update(&esc[..n]);
+        st.write(&esc[..n]);
         i += len;
         run = i;
     }
-    st.update(&bytes[run..]);
-    st.update([quote]);
+    st.write(&bytes[run..]);
+    st.write(&[quote]);
 }
 
 /// CPython's escape of one code point that `repr` does not print as is.
@@ -265,6 +499,27 @@ mod tests {
                 Value::Float(f) => assert_eq!(ItemHash::of_float(*f).h128(0), want0),
                 _ => {}
             }
+        }
+    }
+
+    /// The single-block and lane paths agree with plain MD5 at every repr length.
+    #[test]
+    fn block_paths_match_md5_at_all_lengths() {
+        for n in 0..140usize {
+            let repr: alloc::vec::Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+            let ih = ItemHash::of_repr(&repr);
+            for seed in [0u32, 7, 42, 0xdead_beef] {
+                let mut m = Md5::new();
+                m.update(&repr);
+                m.update(seed.to_be_bytes());
+                let want = u128::from_be_bytes(m.finalize().into());
+                assert_eq!(ih.h128(seed), want, "len {n}");
+                assert_eq!(ih.h64(seed), want as u64, "len {n}");
+                assert_eq!(ih.h64_pair(seed, 1), (want as u64, ih.h64(1)));
+            }
+            let short = ItemHash::of_int(n as i64);
+            let [x, y, z, u] = h64_lanes([&ih, &short, &ih, &short], [0, 0, 42, 42]);
+            assert_eq!([x, y, z, u], [ih.h64(0), short.h64(0), ih.h64(42), short.h64(42)]);
         }
     }
 

@@ -73,6 +73,38 @@ impl MergeableHll {
         }
     }
 
+    /// Add many `int` items (hashes computed several at a time).
+    pub fn add_ints(&mut self, items: &[i64]) {
+        let mut chunks = items.chunks_exact(8);
+        for c in &mut chunks {
+            let ih: [ItemHash; 8] = core::array::from_fn(|k| ItemHash::of_int(c[k]));
+            self.add_eight(&ih);
+        }
+        for &i in chunks.remainder() {
+            self.add_int(i);
+        }
+    }
+
+    /// Add many `str` items (hashes computed several at a time).
+    pub fn add_strs<S: AsRef<str>>(&mut self, items: &[S]) {
+        let mut chunks = items.chunks_exact(8);
+        for c in &mut chunks {
+            let ih: [ItemHash; 8] = core::array::from_fn(|k| ItemHash::of_str(c[k].as_ref()));
+            self.add_eight(&ih);
+        }
+        for s in chunks.remainder() {
+            self.add_str(s.as_ref());
+        }
+    }
+
+    #[inline]
+    fn add_eight(&mut self, ih: &[ItemHash; 8]) {
+        let h = super::hash::h64_lanes(core::array::from_fn(|k| &ih[k]), [0; 8]);
+        for x in h {
+            self.add_h64(x);
+        }
+    }
+
     /// Add an item whose repr has already been absorbed.
     pub fn add_hash(&mut self, item: &ItemHash) {
         self.add_h64(item.h64(0));
