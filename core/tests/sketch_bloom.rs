@@ -195,3 +195,13 @@ fn batch_adds_equal_single_adds() {
     b.add_strs(&strs);
     assert_eq!(a.to_value(), b.to_value());
 }
+
+/// Large enough to take the multi-threaded batch path (with `std`).
+#[test]
+fn large_batch_equals_single_adds() {
+    let strs: Vec<String> = (0..50_003).map(|i| format!("item-{i}")).collect();
+    let (mut a, mut b) = (MergeableBloom::new(40_000, 0.01).unwrap(), MergeableBloom::new(40_000, 0.01).unwrap());
+    strs.iter().for_each(|s| a.add_str(s));
+    b.add_strs(&strs);
+    assert_eq!(a.to_bytes(false).unwrap(), b.to_bytes(false).unwrap());
+}

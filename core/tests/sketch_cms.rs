@@ -138,3 +138,14 @@ fn batch_adds_equal_single_adds() {
     b.add_strs(&strs);
     assert_eq!(a.to_value(), b.to_value());
 }
+
+/// Large enough to take the multi-threaded batch path (with `std`).
+#[test]
+fn large_batch_equals_single_adds() {
+    let ints: Vec<i64> = (0..60_007).map(|i| i % 5000).collect();
+    let (mut a, mut b) = (MergeableCms::new(500, 5).unwrap(), MergeableCms::new(500, 5).unwrap());
+    ints.iter().for_each(|&i| a.add_int(i, 1));
+    b.add_ints(&ints);
+    assert_eq!(a.to_bytes(false).unwrap(), b.to_bytes(false).unwrap());
+    assert_eq!(b.total(), 60_007);
+}

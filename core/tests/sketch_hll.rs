@@ -156,3 +156,17 @@ fn batch_adds_equal_single_adds() {
     b.add_strs(&strs);
     assert_eq!(a, b);
 }
+
+/// Large enough to take the multi-threaded batch path (with `std`).
+#[test]
+fn large_batch_equals_single_adds() {
+    let ints: Vec<i64> = (0..70_001).map(|i| i * 7919 - 3).collect();
+    let (mut a, mut b) = (MergeableHll::new(12).unwrap(), MergeableHll::new(12).unwrap());
+    ints.iter().for_each(|&i| a.add_int(i));
+    b.add_ints(&ints);
+    assert_eq!(a, b);
+    let vals: Vec<Value> = ints.iter().map(|&i| Value::Float(i as f64 / 3.0)).collect();
+    a.add_all(&vals);
+    b.add_values(&vals);
+    assert_eq!(a, b);
+}

@@ -145,39 +145,30 @@ impl MergeableBloom {
         self.add_h1h2(h1, h2);
     }
 
-    /// Add many `int` items (hashes computed several at a time).
+    /// Add many `int` items (same result as `add_int` on each; hashed in
+    /// parallel lanes, and on several threads for large inputs with `std`).
     pub fn add_ints(&mut self, items: &[i64]) {
-        let mut chunks = items.chunks_exact(4);
-        for c in &mut chunks {
-            let ih = [ItemHash::of_int(c[0]), ItemHash::of_int(c[1]), ItemHash::of_int(c[2]), ItemHash::of_int(c[3])];
-            self.add_four(&ih);
-        }
-        for &i in chunks.remainder() {
-            self.add_int(i);
-        }
+        self.add_batch(items, |&i| ItemHash::of_int(i));
     }
 
-    /// Add many `str` items (hashes computed several at a time).
-    pub fn add_strs<S: AsRef<str>>(&mut self, items: &[S]) {
-        let mut chunks = items.chunks_exact(4);
-        for c in &mut chunks {
-            let ih = [ItemHash::of_str(c[0].as_ref()), ItemHash::of_str(c[1].as_ref()), ItemHash::of_str(c[2].as_ref()), ItemHash::of_str(c[3].as_ref())];
-            self.add_four(&ih);
-        }
-        for s in chunks.remainder() {
-            self.add_str(s.as_ref());
-        }
+    /// Add many `str` items (same result as `add_str` on each).
+    pub fn add_strs<S: AsRef<str> + Sync>(&mut self, items: &[S]) {
+        self.add_batch(items, |s| ItemHash::of_str(s.as_ref()));
     }
 
-    #[inline]
-    fn add_four(&mut self, ih: &[ItemHash; 4]) {
-        let h = super::hash::h64_lanes(
-            [&ih[0], &ih[0], &ih[1], &ih[1], &ih[2], &ih[2], &ih[3], &ih[3]],
-            [SEED_H1, SEED_H2, SEED_H1, SEED_H2, SEED_H1, SEED_H2, SEED_H1, SEED_H2],
-        );
-        for k in 0..4 {
-            self.add_h1h2(h[2 * k], h[2 * k + 1]);
-        }
+    /// Add many items of any kind (same result as `add` on each).
+    pub fn add_values(&mut self, items: &[Value]) {
+        self.add_batch(items, ItemHash::of_value);
+    }
+
+    fn add_batch<T: Sync>(&mut self, items: &[T], make: impl Fn(&T) -> ItemHash + Sync) {
+        let mut this = core::mem::take(&mut self.bits);
+        let (size, k) = (self.size, self.num_hashes);
+        super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, make, |h1, h2| {
+            for_each_position(h1, h2, size, k, |pos| this[(pos >> 3) as usize] |= 1 << (pos & 7));
+        });
+        self.bits = this;
+        self.count = self.count.saturating_add(items.len() as i64);
     }
 
     /// Add an item given its hashes under seeds 0 and 42.

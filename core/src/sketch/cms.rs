@@ -110,39 +110,36 @@ impl MergeableCms {
         self.add_h1h2(h1, h2, count);
     }
 
-    /// Add each `int` once (hashes computed several at a time).
+    /// Add each `int` once (same result as `add_int(i, 1)` on each; hashed
+    /// in parallel lanes, and on several threads for large inputs with `std`).
     pub fn add_ints(&mut self, items: &[i64]) {
-        let mut chunks = items.chunks_exact(4);
-        for c in &mut chunks {
-            let ih = [ItemHash::of_int(c[0]), ItemHash::of_int(c[1]), ItemHash::of_int(c[2]), ItemHash::of_int(c[3])];
-            self.add_four(&ih);
-        }
-        for &i in chunks.remainder() {
-            self.add_int(i, 1);
-        }
+        self.add_batch(items, |&i| ItemHash::of_int(i));
     }
 
-    /// Add each `str` once (hashes computed several at a time).
-    pub fn add_strs<S: AsRef<str>>(&mut self, items: &[S]) {
-        let mut chunks = items.chunks_exact(4);
-        for c in &mut chunks {
-            let ih = [ItemHash::of_str(c[0].as_ref()), ItemHash::of_str(c[1].as_ref()), ItemHash::of_str(c[2].as_ref()), ItemHash::of_str(c[3].as_ref())];
-            self.add_four(&ih);
-        }
-        for s in chunks.remainder() {
-            self.add_str(s.as_ref(), 1);
-        }
+    /// Add each `str` once (same result as `add_str(s, 1)` on each).
+    pub fn add_strs<S: AsRef<str> + Sync>(&mut self, items: &[S]) {
+        self.add_batch(items, |s| ItemHash::of_str(s.as_ref()));
     }
 
-    #[inline]
-    fn add_four(&mut self, ih: &[ItemHash; 4]) {
-        let h = super::hash::h64_lanes(
-            [&ih[0], &ih[0], &ih[1], &ih[1], &ih[2], &ih[2], &ih[3], &ih[3]],
-            [SEED_H1, SEED_H2, SEED_H1, SEED_H2, SEED_H1, SEED_H2, SEED_H1, SEED_H2],
-        );
-        for k in 0..4 {
-            self.add_h1h2(h[2 * k], h[2 * k + 1], 1);
-        }
+    /// Add each item once (same result as `add(item, 1)` on each).
+    pub fn add_values(&mut self, items: &[Value]) {
+        self.add_batch(items, ItemHash::of_value);
+    }
+
+    fn add_batch<T: Sync>(&mut self, items: &[T], make: impl Fn(&T) -> ItemHash + Sync) {
+        let mut table = core::mem::take(&mut self.table);
+        let (w, d) = (self.width, self.depth);
+        let mut added = 0i64;
+        super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, make, |h1, h2| {
+            for_each_column(h1, h2, w, d, |row, col| {
+                let c = &mut table[row * w as usize + col as usize];
+                *c = c.saturating_add(1);
+            });
+            added = added.saturating_add(1);
+        });
+        self.table = table;
+        // Saturating per item, exactly like repeated `add_hash(.., 1)`.
+        self.total = self.total.saturating_add(added);
     }
 
     /// Add `count` for an item given its hashes under seeds 0 and 7.

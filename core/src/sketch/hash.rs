@@ -190,6 +190,85 @@ pub fn h64_lanes<const N: usize>(items: [&ItemHash; N], seeds: [u32; N]) -> [u64
     out
 }
 
+/// Items hashed per block of a batch (bounds the batch's scratch memory).
+const BATCH_BLOCK: usize = 1 << 18;
+/// Below this many items a batch stays on the calling thread.
+#[cfg(feature = "std")]
+const PAR_MIN: usize = 1 << 14;
+
+/// Fill `out[i] = h64(make(&items[i]), seed)`, eight items per lane-parallel MD5.
+fn seq_batch1<T>(items: &[T], seed: u32, make: &impl Fn(&T) -> ItemHash, out: &mut [u64]) {
+    let mut it = items.chunks_exact(8);
+    let mut oc = out.chunks_exact_mut(8);
+    for (c, o) in (&mut it).zip(&mut oc) {
+        let ih: [ItemHash; 8] = core::array::from_fn(|k| make(&c[k]));
+        o.copy_from_slice(&h64_lanes(core::array::from_fn(|k| &ih[k]), [seed; 8]));
+    }
+    for (x, o) in it.remainder().iter().zip(oc.into_remainder()) {
+        *o = make(x).h64(seed);
+    }
+}
+
+/// Fill `out[i] = (h64(item, s1), h64(item, s2))`, four items per lane-parallel MD5.
+fn seq_batch2<T>(items: &[T], s1: u32, s2: u32, make: &impl Fn(&T) -> ItemHash, out: &mut [(u64, u64)]) {
+    let mut it = items.chunks_exact(4);
+    let mut oc = out.chunks_exact_mut(4);
+    for (c, o) in (&mut it).zip(&mut oc) {
+        let ih: [ItemHash; 4] = core::array::from_fn(|k| make(&c[k]));
+        let h = h64_lanes([&ih[0], &ih[0], &ih[1], &ih[1], &ih[2], &ih[2], &ih[3], &ih[3]], [s1, s2, s1, s2, s1, s2, s1, s2]);
+        for k in 0..4 {
+            o[k] = (h[2 * k], h[2 * k + 1]);
+        }
+    }
+    for (x, o) in it.remainder().iter().zip(oc.into_remainder()) {
+        *o = make(x).h64_pair(s1, s2);
+    }
+}
+
+/// Run `work(items_chunk, out_chunk)` over matching chunks, on several
+/// threads when `std` is on and the input is large. The result does not
+/// depend on how the work is split.
+fn split_run<T: Sync, O: Send>(items: &[T], out: &mut [O], work: impl Fn(&[T], &mut [O]) + Sync) {
+    #[cfg(feature = "std")]
+    {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len() / PAR_MIN);
+        if threads > 1 {
+            let chunk = items.len().div_ceil(threads);
+            let work = &work;
+            std::thread::scope(|s| {
+                for (ic, oc) in items.chunks(chunk).zip(out.chunks_mut(chunk)) {
+                    s.spawn(move || work(ic, oc));
+                }
+            });
+            return;
+        }
+    }
+    work(items, out)
+}
+
+/// Hash many items under one seed and hand each hash to `sink` in input
+/// order. Hashing runs lane-parallel and, with `std`, on several threads
+/// for large inputs; `sink` runs on the calling thread.
+pub fn for_each_h64<T: Sync>(items: &[T], seed: u32, make: impl Fn(&T) -> ItemHash + Sync, mut sink: impl FnMut(u64)) {
+    let mut buf = alloc::vec![0u64; items.len().min(BATCH_BLOCK)];
+    for block in items.chunks(BATCH_BLOCK) {
+        let out = &mut buf[..block.len()];
+        split_run(block, out, |ic, oc| seq_batch1(ic, seed, &make, oc));
+        out.iter().for_each(|&h| sink(h));
+    }
+}
+
+/// Hash many items under two seeds and hand each pair to `sink` in input
+/// order (see [`for_each_h64`]).
+pub fn for_each_h64_pair<T: Sync>(items: &[T], s1: u32, s2: u32, make: impl Fn(&T) -> ItemHash + Sync, mut sink: impl FnMut(u64, u64)) {
+    let mut buf = alloc::vec![(0u64, 0u64); items.len().min(BATCH_BLOCK)];
+    for block in items.chunks(BATCH_BLOCK) {
+        let out = &mut buf[..block.len()];
+        split_run(block, out, |ic, oc| seq_batch2(ic, s1, s2, &make, oc));
+        out.iter().for_each(|&(a, b)| sink(a, b));
+    }
+}
+
 /// The single padded MD5 block of `repr ‖ seed_be` as 16 little-endian words.
 #[inline]
 fn block_words(repr: &[u8], seed: u32) -> [u32; 16] {

@@ -73,36 +73,26 @@ impl MergeableHll {
         }
     }
 
-    /// Add many `int` items (hashes computed several at a time).
+    /// Add many `int` items (same result as `add_int` on each; hashed in
+    /// parallel lanes, and on several threads for large inputs with `std`).
     pub fn add_ints(&mut self, items: &[i64]) {
-        let mut chunks = items.chunks_exact(8);
-        for c in &mut chunks {
-            let ih: [ItemHash; 8] = core::array::from_fn(|k| ItemHash::of_int(c[k]));
-            self.add_eight(&ih);
-        }
-        for &i in chunks.remainder() {
-            self.add_int(i);
-        }
+        let p = self.precision;
+        let regs = &mut self.registers;
+        super::hash::for_each_h64(items, 0, |&i| ItemHash::of_int(i), |h| bump(regs, p, h));
     }
 
-    /// Add many `str` items (hashes computed several at a time).
-    pub fn add_strs<S: AsRef<str>>(&mut self, items: &[S]) {
-        let mut chunks = items.chunks_exact(8);
-        for c in &mut chunks {
-            let ih: [ItemHash; 8] = core::array::from_fn(|k| ItemHash::of_str(c[k].as_ref()));
-            self.add_eight(&ih);
-        }
-        for s in chunks.remainder() {
-            self.add_str(s.as_ref());
-        }
+    /// Add many `str` items (same result as `add_str` on each).
+    pub fn add_strs<S: AsRef<str> + Sync>(&mut self, items: &[S]) {
+        let p = self.precision;
+        let regs = &mut self.registers;
+        super::hash::for_each_h64(items, 0, |s| ItemHash::of_str(s.as_ref()), |h| bump(regs, p, h));
     }
 
-    #[inline]
-    fn add_eight(&mut self, ih: &[ItemHash; 8]) {
-        let h = super::hash::h64_lanes(core::array::from_fn(|k| &ih[k]), [0; 8]);
-        for x in h {
-            self.add_h64(x);
-        }
+    /// Add many items of any kind (same result as `add` on each).
+    pub fn add_values(&mut self, items: &[Value]) {
+        let p = self.precision;
+        let regs = &mut self.registers;
+        super::hash::for_each_h64(items, 0, ItemHash::of_value, |h| bump(regs, p, h));
     }
 
     /// Add an item whose repr has already been absorbed.
@@ -112,11 +102,7 @@ impl MergeableHll {
 
     /// Add by the item's 64-bit hash under seed 0.
     pub fn add_h64(&mut self, h: u64) {
-        let (idx, rank) = index_rank(h, self.precision);
-        let r = &mut self.registers[idx];
-        if *r < rank {
-            *r = rank;
-        }
+        bump(&mut self.registers, self.precision, h);
     }
 
     /// Estimated number of distinct items, computed with the reference's
@@ -174,6 +160,15 @@ impl MergeableHll {
         for &r in &self.registers {
             int(out, r as i64);
         }
+    }
+}
+
+#[inline]
+fn bump(registers: &mut [u8], p: u8, h: u64) {
+    let (idx, rank) = index_rank(h, p);
+    let r = &mut registers[idx];
+    if *r < rank {
+        *r = rank;
     }
 }
 
