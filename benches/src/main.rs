@@ -9,6 +9,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use crdt_merge_core::crdt::{GCounter, OrSet, PNCounter};
+use crdt_merge_core::sketch::bloom::MergeableBloom;
+use crdt_merge_core::sketch::cms::MergeableCms;
+use crdt_merge_core::sketch::hll::MergeableHll;
 use crdt_merge_core::wire::{batch, Limits};
 use crdt_merge_core::{AnyCrdt, Merge, Value};
 
@@ -74,8 +77,34 @@ fn ours(scale: f64) -> Vec<(&'static str, f64)> {
     out
 }
 
-fn sketches(_items: usize) -> Vec<(&'static str, f64)> {
-    Vec::new()
+fn sketches(items: usize) -> Vec<(&'static str, f64)> {
+    let ints: Vec<i64> = (0..items as i64).collect();
+    let mut out = Vec::new();
+    out.push((
+        "hll_add_1m_p14",
+        best(3, || {
+            let mut h = MergeableHll::new(14).expect("p=14");
+            h.add_ints(&ints);
+            black_box(h);
+        }),
+    ));
+    out.push((
+        "bloom_add_serialize_1m",
+        best(3, || {
+            let mut b = MergeableBloom::new(items as i64, 0.01).expect("params");
+            b.add_ints(&ints);
+            black_box(b.to_bytes(false).expect("encode"));
+        }),
+    ));
+    out.push((
+        "cms_add_1m",
+        best(3, || {
+            let mut c = MergeableCms::new(2000, 7).expect("params");
+            c.add_ints(&ints);
+            black_box(c);
+        }),
+    ));
+    out
 }
 
 fn main() {
