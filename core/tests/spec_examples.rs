@@ -70,4 +70,11 @@ fn every_spec_example_holds() {
         }
     }
     assert!(failures.is_empty(), "{} of {} examples failed:\n{}", failures.len(), all.len(), failures.join("\n"));
+    // every type tag has at least one worked example
+    let missing: Vec<&str> = crdt_merge_core::wire::TypeTag::ALL
+        .iter()
+        .map(|t| t.name())
+        .filter(|n| !all.iter().any(|ex| ex.json.starts_with(&format!("{{\"type\": \"{n}\""))))
+        .collect();
+    assert!(missing.is_empty(), "types without a worked example in SPEC.md: {missing:?}");
 }
