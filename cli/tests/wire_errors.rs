@@ -165,6 +165,7 @@ fn corrupt_zlib_and_codec() {
     bad_payload(&frame(TypeTag::GCounter, 0, b"\x0b"), "unknown value tag 0x0b");
     bad_payload(&frame(TypeTag::GCounter, 0, b"\x00\x00"), "trailing bytes");
     bad_payload(&frame(TypeTag::VectorClock, 0, b"{\"type\": "), "invalid JSON");
+    bad_payload(&frame(TypeTag::VectorClock, 0, b"0 "), "top level must be an object");
 }
 
 #[test]
