@@ -154,10 +154,20 @@ pub fn to_json(input: &Path, limits: &Limits) -> Result<String> {
 pub fn from_json(input: &Path, out: &Path, compress: bool, limits: &Limits) -> Result<()> {
     let data = read_input(input, limits)?;
     let text = std::str::from_utf8(&data).map_err(|e| CliError::NotUtf8 { path: input.to_path_buf(), offset: e.valid_up_to() })?;
-    let view = json::parse(text).map_err(CliError::decode(input))?;
+    let view = json::parse_with_max_depth(text, view_depth(limits)).map_err(CliError::decode(input))?;
     let obj = AnyCrdt::from_json_view(&view).map_err(CliError::decode(input))?;
     let bytes = obj.encode(compress).map_err(CliError::encode(input))?;
+    // Never write a frame this tool (with these limits) could not read back,
+    // e.g. one nested deeper than --max-depth allows.
+    AnyCrdt::decode(&bytes, limits).map_err(CliError::encode(input))?;
     write_atomic(out, &bytes)
+}
+
+/// How deep a canonical view of a frame's value may nest: each map level of
+/// the value can become three (`{"$map": [[k, v]]}`), plus the
+/// `{"type", "value"}` wrapper.
+fn view_depth(limits: &Limits) -> usize {
+    limits.max_depth.saturating_mul(3).saturating_add(2)
 }
 
 /// Write text to `out` atomically, or to stdout.

@@ -127,8 +127,10 @@ fn run(cli: Cli) -> Result<()> {
 /// One line on stderr: newlines and other control characters in paths or
 /// messages are escaped so the error is always exactly one line.
 fn report(msg: &str) {
+    use std::io::Write;
     let line: String = msg.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    eprintln!("crdt-merge: {line}");
+    // Not eprintln!: it panics when stderr is a closed pipe.
+    let _ = writeln!(std::io::stderr(), "crdt-merge: {line}");
 }
 
 fn main() -> ExitCode {

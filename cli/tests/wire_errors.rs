@@ -230,6 +230,25 @@ fn invalid_json_views() {
 }
 
 #[test]
+fn json_view_too_deep_for_a_frame() {
+    // A plain list nested 300 deep parses as a view but no frame may hold it.
+    let mut text = String::from("{\"type\": \"generic\", \"value\": ");
+    text.push_str(&"[".repeat(300));
+    text.push_str(&"]".repeat(300));
+    text.push('}');
+    let c = case("deep.json", text.as_bytes());
+    let input = c.input.clone();
+    check_writer(&c, &input, "nesting depth exceeds the limit of 256", |out| {
+        vec!["wire".into(), "from-json".into(), os(&input), "-o".into(), os(out)]
+    });
+    // Deeper than any view of a frame: refused by the parser.
+    let text = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+    let c = case("deeper.json", text.as_bytes());
+    let input = c.input.clone();
+    check_writer(&c, &input, "nesting too deep", |out| vec!["wire".into(), "from-json".into(), os(&input), "-o".into(), os(out)]);
+}
+
+#[test]
 fn merge_of_different_types() {
     let dir = tempdir();
     let c = Case { input: fixture("vector_clock.crdt"), dir };

@@ -184,7 +184,7 @@ fn long_work_is_silent_when_stderr_is_piped() {
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&input).unwrap());
     // A merge of more than 8 files that fails prints only its one error line.
     let mut args: Vec<std::ffi::OsString> = vec!["wire".into(), "merge".into()];
-    args.extend(std::iter::repeat(fixture("schema_change.crdt").into_os_string()).take(10));
+    args.extend(std::iter::repeat_n(fixture("schema_change.crdt").into_os_string(), 10));
     args.extend(["-o".into(), dir.path().join("m.crdt").into_os_string()]);
     run(args).data_error(&fixture("schema_change.crdt"), "has no merge");
 }
@@ -197,4 +197,31 @@ fn merge_many_gcounters_matches_reference() {
     let names: Vec<&str> = ["gcounter_a.crdt", "gcounter_b.crdt", "gcounter_c.crdt"].iter().copied().cycle().take(12).collect();
     merge_to(&names, &out, false);
     assert_eq!(to_json(&out), to_json(&fixture("gcounter_abc.crdt")));
+}
+
+/// The deepest values a frame may hold still go through to-json / from-json,
+/// although their views nest deeper (`$map` adds levels).
+#[test]
+fn deepest_frames_roundtrip_through_json() {
+    use crdt_merge_core::wire::{encode_frame, Limits, PayloadEncoding, TypeTag};
+    use crdt_merge_core::Value;
+    let depth = Limits::DEFAULT.max_depth;
+    let mut list = Value::None;
+    let mut map = Value::Int(0);
+    for i in 0..depth {
+        list = Value::List(vec![list]);
+        // Int keys: each level's view is {"$map": [[k, v]]}, three levels deep.
+        map = Value::Map(vec![(Value::Int(i as i64), map)]);
+    }
+    let dir = tempdir();
+    for (name, v) in [("list", list), ("map", map)] {
+        let frame = encode_frame(TypeTag::Generic, &v, PayloadEncoding::Codec, false).unwrap();
+        let f = dir.path().join(format!("{name}.crdt"));
+        std::fs::write(&f, &frame).unwrap();
+        let j = dir.path().join(format!("{name}.json"));
+        run(["wire".as_ref(), "to-json".as_ref(), f.as_os_str(), "-o".as_ref(), j.as_os_str()]).ok();
+        let back = dir.path().join(format!("{name}.back"));
+        run(["wire".as_ref(), "from-json".as_ref(), j.as_os_str(), "-o".as_ref(), back.as_os_str()]).ok();
+        assert_eq!(std::fs::read(&back).unwrap(), frame, "{name}");
+    }
 }
