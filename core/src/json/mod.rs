@@ -12,7 +12,7 @@ pub mod parse;
 pub mod view;
 pub mod write;
 
-pub use parse::parse;
+pub use parse::{parse, parse_with_max_depth};
 pub use view::{from_view, to_view};
 pub use write::{to_string, to_string_pretty};
 

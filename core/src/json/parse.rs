@@ -14,7 +14,14 @@ pub const MAX_DEPTH: usize = 256;
 
 /// Parse one JSON text (surrounding whitespace allowed, nothing else).
 pub fn parse(text: &str) -> Result<Value, DecodeError> {
-    let mut p = Parser { s: text.as_bytes(), pos: 0 };
+    parse_with_max_depth(text, MAX_DEPTH)
+}
+
+/// [`parse`] with another nesting cap. Canonical views nest deeper than the
+/// values they describe (a map with non-string keys becomes
+/// `{"$map": [[k, v], ...]}`), so readers of views pass a larger cap.
+pub fn parse_with_max_depth(text: &str, max_depth: usize) -> Result<Value, DecodeError> {
+    let mut p = Parser { s: text.as_bytes(), pos: 0, max_depth };
     p.ws();
     let v = p.value(0)?;
     p.ws();
@@ -27,6 +34,7 @@ pub fn parse(text: &str) -> Result<Value, DecodeError> {
 struct Parser<'a> {
     s: &'a [u8],
     pos: usize,
+    max_depth: usize,
 }
 
 impl Parser<'_> {
@@ -57,7 +65,7 @@ impl Parser<'_> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
-        if depth > MAX_DEPTH {
+        if depth > self.max_depth {
             return Err(self.err("nesting too deep"));
         }
         match self.peek() {

@@ -128,6 +128,11 @@ impl MergeableHll {
         }
         const TWO_32: f64 = 4294967296.0;
         const TWO_64: f64 = 18446744073709551616.0;
+        if estimate >= TWO_64 {
+            // Only forged registers get here; the reference raises ValueError
+            // (log of a non-positive number). Saturate at the hash space size.
+            return TWO_64;
+        }
         if estimate > TWO_32 / 30.0 {
             estimate = -TWO_64 * super::ln(1.0 - estimate / TWO_64);
         }

@@ -69,7 +69,7 @@ pub fn decode_frame(data: &[u8], limits: &Limits) -> Result<Frame, DecodeError> 
     let (header, payload) = frame_payload(data, limits)?;
     let (value, encoding) = match header.tag.payload_kind() {
         PayloadKind::Codec => (codec::decode_value(&payload, limits)?, PayloadEncoding::Codec),
-        PayloadKind::Json => match json_payload::decode(&payload, limits)? {
+        PayloadKind::Json => match json_payload::decode(&payload, limits, header.tag.name())? {
             (v, JsonEncoding::Json) => (v, PayloadEncoding::Json),
             (v, JsonEncoding::Msgpack) => (v, PayloadEncoding::Msgpack),
         },

@@ -23,13 +23,23 @@ pub enum JsonEncoding {
     Msgpack,
 }
 
-/// Decode a payload: msgpack if it parses completely, else JSON.
-pub fn decode(payload: &[u8], limits: &Limits) -> Result<(Value, JsonEncoding), DecodeError> {
-    if let Ok(v) = msgpack::decode(payload, limits) {
+/// Decode a payload: msgpack if it parses completely to a map, else JSON.
+///
+/// The payload is always a `to_dict()`, so the top level must be a map (the
+/// reference's `from_dict` fails on anything else). Requiring it also keeps
+/// the two encodings apart: JSON text such as `0` is also valid msgpack (the
+/// int 48), but no JSON object is a msgpack map and vice versa, so a decoded
+/// payload re-encodes to bytes that decode the same way.
+pub fn decode(payload: &[u8], limits: &Limits, type_name: &'static str) -> Result<(Value, JsonEncoding), DecodeError> {
+    if let Ok(v @ Value::Map(_)) = msgpack::decode(payload, limits) {
         return Ok((v, JsonEncoding::Msgpack));
     }
     let text = core::str::from_utf8(payload).map_err(|e| DecodeError::InvalidUtf8(e.valid_up_to()))?;
-    Ok((json::parse(text)?, JsonEncoding::Json))
+    let v = json::parse(text)?;
+    if !matches!(v, Value::Map(_)) {
+        return Err(DecodeError::shape(type_name, alloc::format!("payload must be a dict, found {}", v.type_name())));
+    }
+    Ok((v, JsonEncoding::Json))
 }
 
 /// Encode a payload value.
@@ -272,9 +282,21 @@ mod tests {
 
     #[test]
     fn json_text_is_not_taken_for_msgpack() {
-        let (v, enc) = decode(br#"{"type": "vector_clock", "clocks": {"a": 1}}"#, &Limits::DEFAULT).unwrap();
+        let (v, enc) = decode(br#"{"type": "vector_clock", "clocks": {"a": 1}}"#, &Limits::DEFAULT, "test").unwrap();
         assert_eq!(enc, JsonEncoding::Json);
         assert_eq!(v.get("type"), Some(&Value::str("vector_clock")));
+    }
+
+    #[test]
+    fn top_level_must_be_a_map() {
+        // "0 " is JSON for 0; "0" is also msgpack for 48: both are refused,
+        // as are lists in either encoding.
+        assert!(matches!(decode(b"0 ", &Limits::DEFAULT, "test"), Err(DecodeError::Shape { .. })));
+        for p in [&b"0 "[..], b"0", b"[1]", b"\x93\x01\x02\x03", b"null"] {
+            assert!(decode(p, &Limits::DEFAULT, "test").is_err(), "{p:?}");
+        }
+        assert_eq!(decode(b"{}", &Limits::DEFAULT, "test").unwrap(), (Value::Map(vec![]), JsonEncoding::Json));
+        assert_eq!(decode(b"\x80", &Limits::DEFAULT, "test").unwrap(), (Value::Map(vec![]), JsonEncoding::Msgpack));
     }
 
     #[test]
@@ -285,7 +307,7 @@ mod tests {
             ("n", Value::None),
         ]);
         let b = encode(&v, JsonEncoding::Msgpack).unwrap();
-        let (back, enc) = decode(&b, &Limits::DEFAULT).unwrap();
+        let (back, enc) = decode(&b, &Limits::DEFAULT, "test").unwrap();
         assert_eq!(enc, JsonEncoding::Msgpack);
         assert_eq!(back, v);
     }

@@ -1,0 +1,67 @@
+//! Reading inputs with a size check first, and writing outputs atomically:
+//! every output goes to a temporary file in the destination directory and is
+//! renamed into place only when complete, so a failed command never leaves a
+//! partial file and never touches an existing one.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{CliError, Result};
+
+/// Read a whole file, refusing it before reading if it is larger than `limit`
+/// bytes (and while reading, should it grow past that).
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(CliError::io(path))?;
+    let meta = file.metadata().map_err(CliError::io(path))?;
+    if !meta.is_file() {
+        return Err(CliError::NotAFile { path: path.to_path_buf() });
+    }
+    if meta.len() > limit {
+        return Err(CliError::TooLarge { path: path.to_path_buf(), size: meta.len(), limit });
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    file.take(limit.saturating_add(1)).read_to_end(&mut buf).map_err(CliError::io(path))?;
+    if buf.len() as u64 > limit {
+        return Err(CliError::TooLarge { path: path.to_path_buf(), size: buf.len() as u64, limit });
+    }
+    Ok(buf)
+}
+
+/// Read at most the first `n` bytes of a file (for header checks).
+pub fn read_prefix(path: &Path, n: usize) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(CliError::io(path))?;
+    let mut buf = Vec::with_capacity(n);
+    file.take(n as u64).read_to_end(&mut buf).map_err(CliError::io(path))?;
+    Ok(buf)
+}
+
+/// Size of a file from its metadata.
+pub fn file_size(path: &Path) -> Result<u64> {
+    let meta = std::fs::metadata(path).map_err(CliError::io(path))?;
+    if !meta.is_file() {
+        return Err(CliError::NotAFile { path: path.to_path_buf() });
+    }
+    Ok(meta.len())
+}
+
+/// Write `data` to `out` atomically (temp file in the same directory, then rename).
+pub fn write_atomic(out: &Path, data: &[u8]) -> Result<()> {
+    let dir: PathBuf = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".crdt-merge-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Like a file created with `open(.., 0o666)`: the umask still applies.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(&dir).map_err(CliError::io(out))?;
+    tmp.write_all(data).map_err(CliError::io(out))?;
+    tmp.as_file().sync_all().map_err(CliError::io(out))?;
+    tmp.persist(out).map_err(|e| CliError::Io { path: out.to_path_buf(), source: e.error })?;
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! `crdt-merge`: inspect, roundtrip, merge and convert crdt-merge wire frames
+//! (byte-compatible with the Python reference `crdt-merge==0.8.3`).
+//!
+//! Exit codes: 0 success, 1 bad data (one line on stderr:
+//! `crdt-merge: <FILE>: <message>`, no output file written), 2 usage errors.
+
+mod commands;
+mod error;
+mod files;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use crdt_merge_core::wire::Limits;
+
+use crate::error::Result;
+
+/// Work with crdt-merge wire frames.
+#[derive(Debug, Parser)]
+#[command(name = "crdt-merge", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// Largest frame payload (as stored) accepted, in bytes; input files may be this plus the 12-byte header.
+    #[arg(long, global = true, value_name = "N", default_value_t = Limits::DEFAULT.max_payload_bytes)]
+    max_payload_bytes: usize,
+    /// Largest payload after zlib decompression, in bytes.
+    #[arg(long, global = true, value_name = "N", default_value_t = Limits::DEFAULT.max_decompressed_bytes)]
+    max_decompressed_bytes: usize,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_payload_bytes: self.max_payload_bytes,
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            ..Limits::DEFAULT
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Wire frame tools.
+    #[command(subcommand)]
+    Wire(Wire),
+}
+
+#[derive(Debug, Subcommand)]
+enum Wire {
+    /// Print a frame's header facts as one line of JSON (payload not decoded).
+    Inspect {
+        /// The frame file.
+        file: PathBuf,
+    },
+    /// Decode a frame (or a batch) and write it re-encoded the same way.
+    Roundtrip {
+        /// The input frame (or batch with --batch).
+        input: PathBuf,
+        /// Where to write the re-encoded frame.
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        /// The input is a batch: u32 count, then u32-length-prefixed frames.
+        #[arg(long)]
+        batch: bool,
+    },
+    /// Merge frames of one type, left to right.
+    Merge {
+        /// Two or more frame files.
+        #[arg(required = true, num_args = 2.., value_name = "FILE")]
+        inputs: Vec<PathBuf>,
+        /// Where to write the merged frame.
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        /// zlib-compress the result (when that makes it smaller).
+        #[arg(long)]
+        compress: bool,
+    },
+    /// Print a frame's canonical JSON view.
+    ToJson {
+        /// The frame file.
+        input: PathBuf,
+        /// Write to this file instead of stdout.
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
+    /// Build a frame from a canonical JSON view.
+    FromJson {
+        /// The JSON view file.
+        input: PathBuf,
+        /// Where to write the frame.
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+        /// zlib-compress the payload (when that makes it smaller).
+        #[arg(long)]
+        compress: bool,
+    },
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let limits = cli.limits.limits();
+    let Command::Wire(cmd) = cli.command;
+    match cmd {
+        Wire::Inspect { file } => {
+            let mut line = commands::inspect(&file, &limits)?;
+            line.push('\n');
+            commands::emit_text(&line, None)
+        }
+        Wire::Roundtrip { input, output, batch } => commands::roundtrip(&input, &output, batch, &limits),
+        Wire::Merge { inputs, output, compress } => commands::merge(&inputs, &output, compress, &limits),
+        Wire::ToJson { input, output } => {
+            let text = commands::to_json(&input, &limits)?;
+            commands::emit_text(&text, output.as_deref())
+        }
+        Wire::FromJson { input, output, compress } => commands::from_json(&input, &output, compress, &limits),
+    }
+}
+
+/// One line on stderr: newlines and other control characters in paths or
+/// messages are escaped so the error is always exactly one line.
+fn report(msg: &str) {
+    use std::io::Write;
+    let line: String = msg.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    // Not eprintln!: it panics when stderr is a closed pipe.
+    let _ = writeln!(std::io::stderr(), "crdt-merge: {line}");
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // No panic is expected; should one happen, report it as one line (after
+    // unwinding, so temporary output files are removed) instead of a backtrace.
+    std::panic::set_hook(Box::new(|_| {}));
+    match std::panic::catch_unwind(move || run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            report(&e.to_string());
+            ExitCode::FAILURE
+        }
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            report(&format!("-: internal error: {what}"));
+            ExitCode::FAILURE
+        }
+    }
+}
