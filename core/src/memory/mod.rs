@@ -1,0 +1,349 @@
+//! Agent memory: per-agent CRDT state ([`agent`]), memory-list merge
+//! ([`context`]), a sharded Bloom filter for dedup ([`bloom`]), per-memory
+//! sidecars ([`sidecar`]), merge manifests ([`manifest`]) and block
+//! consolidation ([`consolidator`]). Semantics follow the reference's
+//! `crdt_merge.agentic` and `crdt_merge.context` wherever those are
+//! law-abiding; every deviation is listed in `wire-spec/memory.md`.
+//!
+//! A [`Memory`] is the reference's memory dict: `fact` (required string),
+//! optional `confidence`, `source`, `ts`, `topic`, `tags`, and every other
+//! key kept as metadata. The clock is never read: where the reference calls
+//! `time.time()` (a missing or zero `ts`, manifest timestamps) we use an
+//! explicit `now` that the caller passes (default `0.0`).
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::error::DecodeError;
+use crate::value::Value;
+
+pub mod agent;
+pub mod bloom;
+pub mod consolidator;
+pub mod context;
+pub(crate) mod hash;
+pub mod manifest;
+pub mod sidecar;
+
+pub use agent::{AgentState, Fact, SharedKnowledge};
+pub use bloom::ContextBloom;
+pub use consolidator::{ConsolidatedBlock, ContextConsolidator, MemoryChunk};
+pub use context::{ContextMerge, MemorySet, MergeOutcome, Strategy};
+pub use manifest::ContextManifest;
+pub use sidecar::MemorySidecar;
+
+/// Keys of a memory dict that are not metadata.
+pub const RESERVED_KEYS: [&str; 6] = ["fact", "confidence", "source", "ts", "topic", "tags"];
+
+/// Why a memory line or dict was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MemoryError {
+    /// The line is not valid JSON.
+    #[error("{0}")]
+    Json(DecodeError),
+    /// The JSON value is not an object.
+    #[error("a memory must be a JSON object, found {0}")]
+    NotAnObject(&'static str),
+    /// No `fact` key.
+    #[error("missing required key \"fact\"")]
+    MissingFact,
+    /// A field that must be a string is not.
+    #[error("\"{field}\" must be a string, found {found}")]
+    NotString {
+        /// The field.
+        field: &'static str,
+        /// Python type name of what was found.
+        found: &'static str,
+    },
+    /// `confidence` or `ts` is not a number (nor a numeric string).
+    #[error("\"{field}\" must be a number, found {found}")]
+    NotNumeric {
+        /// The field.
+        field: &'static str,
+        /// What was found (type name, or the string's repr).
+        found: String,
+    },
+    /// `tags` is not a list.
+    #[error("\"tags\" must be a list of strings, found {0}")]
+    TagsNotList(&'static str),
+    /// An item of `tags` is not a string.
+    #[error("\"tags\" item {index} must be a string, found {found}")]
+    TagNotString {
+        /// Position in the list.
+        index: usize,
+        /// Python type name of the item.
+        found: &'static str,
+    },
+    /// A metadata key is not a string (only possible from non-JSON input).
+    #[error("metadata keys must be strings")]
+    BadKey,
+}
+
+/// One memory: the reference's memory dict with typed fields.
+///
+/// `tags` is kept sorted and deduplicated, `metadata` sorted by key.
+/// `ts: None` means the key was absent; a zero `ts` is kept as `Some(0.0)`
+/// but, like an absent one, is replaced by the merge's `now` (the reference
+/// uses `float(ts) or time.time()`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Memory {
+    /// The memory's content (its identity).
+    pub fact: String,
+    /// Confidence (default 1.0).
+    pub confidence: f64,
+    /// Source agent (default "").
+    pub source: String,
+    /// Timestamp, if given.
+    pub ts: Option<f64>,
+    /// Topic (default "").
+    pub topic: String,
+    /// Tags, sorted and deduplicated.
+    pub tags: Vec<String>,
+    /// Every other key of the memory dict.
+    pub metadata: BTreeMap<String, Value>,
+}
+
+impl Memory {
+    /// A memory with only a fact (confidence 1.0, everything else empty).
+    pub fn new(fact: impl Into<String>) -> Self {
+        Memory { fact: fact.into(), confidence: 1.0, source: String::new(), ts: None, topic: String::new(), tags: Vec::new(), metadata: BTreeMap::new() }
+    }
+
+    /// The timestamp the merge uses: `ts`, or `now` when absent or zero.
+    pub fn effective_ts(&self, now: f64) -> f64 {
+        match self.ts {
+            Some(t) if t != 0.0 => t,
+            _ => now,
+        }
+    }
+
+    /// The reference's fact id: first 16 hex digits of SHA-256 of the fact.
+    pub fn fact_id(&self) -> String {
+        let mut h = hash::sha256_hex(&self.fact);
+        h.truncate(16);
+        h
+    }
+
+    /// Parse a memory dict.
+    pub fn from_value(v: &Value) -> Result<Memory, MemoryError> {
+        let entries = v.as_map().ok_or(MemoryError::NotAnObject(v.type_name()))?;
+        // Last duplicate key wins, as in a Python dict.
+        let mut fields: BTreeMap<&str, &Value> = BTreeMap::new();
+        for (k, val) in entries {
+            let k = k.as_str().ok_or(MemoryError::BadKey)?;
+            fields.insert(k, val);
+        }
+        let fact = match fields.get("fact") {
+            None => return Err(MemoryError::MissingFact),
+            Some(Value::Str(s)) => s.clone(),
+            Some(other) => return Err(MemoryError::NotString { field: "fact", found: other.type_name() }),
+        };
+        let confidence = match fields.get("confidence") {
+            None => 1.0,
+            Some(x) => py_float(x, "confidence")?,
+        };
+        let ts = fields.get("ts").map(|x| py_float(x, "ts")).transpose()?;
+        let text = |name: &'static str| -> Result<String, MemoryError> {
+            match fields.get(name) {
+                None | Some(Value::None) => Ok(String::new()),
+                Some(Value::Str(s)) => Ok(s.clone()),
+                Some(other) => Err(MemoryError::NotString { field: name, found: other.type_name() }),
+            }
+        };
+        let source = text("source")?;
+        let topic = text("topic")?;
+        let mut tags = Vec::new();
+        match fields.get("tags") {
+            None => {}
+            Some(Value::List(items)) => {
+                for (index, t) in items.iter().enumerate() {
+                    match t {
+                        Value::Str(s) => tags.push(s.clone()),
+                        other => return Err(MemoryError::TagNotString { index, found: other.type_name() }),
+                    }
+                }
+            }
+            Some(other) => return Err(MemoryError::TagsNotList(other.type_name())),
+        }
+        tags.sort();
+        tags.dedup();
+        let metadata = fields
+            .iter()
+            .filter(|(k, _)| !RESERVED_KEYS.contains(k))
+            .map(|(k, v)| (k.to_string(), (*v).clone()))
+            .collect();
+        Ok(Memory { fact, confidence, source, ts, topic, tags, metadata })
+    }
+
+    /// The input-style dict: `fact`, `confidence`, `source`, `ts` (when
+    /// known), `topic`, `tags`, then metadata keys (sorted) at top level.
+    pub fn to_value(&self) -> Value {
+        let mut out: Vec<(Value, Value)> = Vec::with_capacity(6 + self.metadata.len());
+        out.push((Value::str("fact"), Value::str(self.fact.as_str())));
+        out.push((Value::str("confidence"), Value::Float(self.confidence)));
+        out.push((Value::str("source"), Value::str(self.source.as_str())));
+        if let Some(ts) = self.ts {
+            out.push((Value::str("ts"), Value::Float(ts)));
+        }
+        out.push((Value::str("topic"), Value::str(self.topic.as_str())));
+        out.push((Value::str("tags"), Value::List(self.tags.iter().map(|t| Value::str(t.as_str())).collect())));
+        for (k, v) in &self.metadata {
+            out.push((Value::str(k.as_str()), v.clone()));
+        }
+        Value::Map(out)
+    }
+
+    /// One JSON line (no trailing newline), as Python `json.dumps` writes
+    /// [`Memory::to_value`]. Errors only if metadata holds bytes or sets.
+    pub fn to_json_line(&self) -> Result<String, DecodeError> {
+        crate::json::to_string(&self.to_value())
+    }
+}
+
+/// Parse one JSONL line into a [`Memory`].
+pub fn parse_memory_line(line: &str) -> Result<Memory, MemoryError> {
+    let v = crate::json::parse(line).map_err(MemoryError::Json)?;
+    Memory::from_value(&v)
+}
+
+/// Python `float(x)` for the JSON values a memory can hold: numbers, bools,
+/// and strings that spell a float (surrounding whitespace allowed).
+fn py_float(v: &Value, field: &'static str) -> Result<f64, MemoryError> {
+    match v {
+        Value::Int(i) => Ok(*i as f64),
+        Value::Float(f) => Ok(*f),
+        Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
+        Value::Str(s) => {
+            let t = s.trim();
+            let lower = t.to_ascii_lowercase();
+            let body = lower.trim_start_matches(['+', '-']);
+            let ok_word = matches!(body, "inf" | "infinity" | "nan");
+            let ok_num = !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'));
+            if ok_word || ok_num {
+                if let Ok(f) = t.parse::<f64>() {
+                    return Ok(f);
+                }
+            }
+            Err(MemoryError::NotNumeric { field, found: crate::pyrepr::repr(v) })
+        }
+        other => Err(MemoryError::NotNumeric { field, found: other.type_name().to_string() }),
+    }
+}
+
+/// Max of two floats under the IEEE total order (NaN above +inf, -0.0 below 0.0).
+pub(crate) fn fmax(a: f64, b: f64) -> f64 {
+    if b.total_cmp(&a).is_gt() {
+        b
+    } else {
+        a
+    }
+}
+
+/// Min of two floats under the IEEE total order.
+pub(crate) fn fmin(a: f64, b: f64) -> f64 {
+    if b.total_cmp(&a).is_lt() {
+        b
+    } else {
+        a
+    }
+}
+
+/// Union of two sorted, deduplicated string lists.
+pub(crate) fn union_sorted(a: &[String], b: &[String]) -> Vec<String> {
+    if a == b {
+        return a.to_vec();
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            core::cmp::Ordering::Less => {
+                out.push(a[i].clone());
+                i += 1;
+            }
+            core::cmp::Ordering::Greater => {
+                out.push(b[j].clone());
+                j += 1;
+            }
+            core::cmp::Ordering::Equal => {
+                out.push(a[i].clone());
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend(a[i..].iter().cloned());
+    out.extend(b[j..].iter().cloned());
+    out
+}
+
+/// The reference's metadata value merge, made order-free: a `None` value
+/// counts as absent; otherwise the larger `str(value)` wins and equal
+/// strings of different values (`1` and `"1"`) are ordered by [`Value`]'s
+/// total order.
+pub(crate) fn merge_meta_value(a: &Value, b: &Value) -> Value {
+    match (a, b) {
+        (Value::None, _) => b.clone(),
+        (_, Value::None) => a.clone(),
+        _ if a == b => a.clone(),
+        _ => {
+            let (sa, sb) = (crate::pyrepr::py_str(a), crate::pyrepr::py_str(b));
+            match sa.cmp(&sb).then_with(|| a.cmp(b)) {
+                core::cmp::Ordering::Less => b.clone(),
+                _ => a.clone(),
+            }
+        }
+    }
+}
+
+/// Key-wise metadata merge with [`merge_meta_value`].
+pub(crate) fn merge_metadata(a: &BTreeMap<String, Value>, b: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+    if b.is_empty() {
+        return a.clone();
+    }
+    let mut out = a.clone();
+    for (k, vb) in b {
+        match out.get_mut(k) {
+            Some(va) => {
+                let m = merge_meta_value(va, vb);
+                *va = m;
+            }
+            None => {
+                out.insert(k.clone(), vb.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Shape-error shorthand used by the payload readers of this module.
+pub(crate) fn shape(type_name: &'static str, msg: impl Into<String>) -> DecodeError {
+    DecodeError::shape(type_name, msg)
+}
+
+/// Read a number field as f64.
+pub(crate) fn get_f64(v: &Value, key: &str, default: f64, ty: &'static str) -> Result<f64, DecodeError> {
+    match v.get(key) {
+        None => Ok(default),
+        Some(x) => x.as_f64().ok_or_else(|| shape(ty, alloc::format!("field {key:?} must be a number"))),
+    }
+}
+
+/// Read a string field.
+pub(crate) fn get_str(v: &Value, key: &str, default: &str, ty: &'static str) -> Result<String, DecodeError> {
+    match v.get(key) {
+        None => Ok(default.to_string()),
+        Some(Value::Str(s)) => Ok(s.clone()),
+        Some(_) => Err(shape(ty, alloc::format!("field {key:?} must be a string"))),
+    }
+}
+
+/// Read an integer field.
+pub(crate) fn get_i64(v: &Value, key: &str, default: i64, ty: &'static str) -> Result<i64, DecodeError> {
+    match v.get(key) {
+        None => Ok(default),
+        Some(Value::Int(i)) => Ok(*i),
+        Some(_) => Err(shape(ty, alloc::format!("field {key:?} must be an integer"))),
+    }
+}
