@@ -37,7 +37,7 @@ pub struct ContextManifest {
     pub strategy_used: String,
     /// Mean confidence of the survivors (0.0 when none).
     pub quality_score: f64,
-    /// Operation records, unique, sorted by (timestamp, Python repr of sorted items).
+    /// Operation records (keys sorted), unique, sorted by (timestamp, Python repr of sorted items).
     pub provenance_chain: Vec<Value>,
     /// Extension: hex SHA-256 of the survivors' JSON lines joined by `\n` ("" if unknown).
     pub content_hash: String,
@@ -83,12 +83,15 @@ fn normalize_chain(entries: impl IntoIterator<Item = Value>) -> Vec<Value> {
     let mut seen = BTreeSet::new();
     let mut out: Vec<(f64, String, Value)> = Vec::new();
     for e in entries {
-        if seen.insert(e.sorted()) {
+        // Entries are kept with sorted keys: two entries differing only in key
+        // order are one entry, and which spelling survives must not depend on order.
+        let e = e.sorted();
+        if seen.insert(e.clone()) {
             let ts = e.get("timestamp").and_then(Value::as_f64).unwrap_or(0.0);
             out.push((ts, entry_repr(&e), e));
         }
     }
-    out.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.sorted().cmp(&b.2.sorted())));
+    out.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.cmp(&b.2)));
     out.into_iter().map(|(_, _, e)| e).collect()
 }
 

@@ -86,7 +86,7 @@ pub enum MemoryError {
 /// `ts: None` means the key was absent; a zero `ts` is kept as `Some(0.0)`
 /// but, like an absent one, is replaced by the merge's `now` (the reference
 /// uses `float(ts) or time.time()`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Memory {
     /// The memory's content (its identity).
     pub fact: String,
@@ -102,6 +102,23 @@ pub struct Memory {
     pub tags: Vec<String>,
     /// Every other key of the memory dict.
     pub metadata: BTreeMap<String, Value>,
+}
+
+impl PartialEq for Memory {
+    /// Floats compare by their IEEE total order (NaN equals itself).
+    fn eq(&self, o: &Self) -> bool {
+        self.fact == o.fact
+            && self.confidence.total_cmp(&o.confidence).is_eq()
+            && match (self.ts, o.ts) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.total_cmp(&b).is_eq(),
+                _ => false,
+            }
+            && self.source == o.source
+            && self.topic == o.topic
+            && self.tags == o.tags
+            && self.metadata == o.metadata
+    }
 }
 
 impl Memory {
