@@ -131,7 +131,7 @@ proptest! {
 
     #[test]
     fn shared_knowledge_laws(a in agent(), b in agent(), c in agent()) {
-        let sa = SharedKnowledge::merge(&[a.clone()]).unwrap();
+        let sa = SharedKnowledge::merge(std::slice::from_ref(&a)).unwrap();
         let sb = SharedKnowledge::merge(&[b.clone(), a]).unwrap();
         let sc = SharedKnowledge::merge(&[c]).unwrap();
         check_laws(&sa, &sb, &sc).unwrap();
@@ -145,9 +145,7 @@ proptest! {
 
     #[test]
     fn merge_many_is_order_free(a in memories(), b in memories(), c in memories(), budget in prop::option::of(0usize..4), minc in f64s()) {
-        let mut cm = ContextMerge::default();
-        cm.budget = budget;
-        cm.min_confidence = minc;
+        let cm = ContextMerge { budget, min_confidence: minc, ..Default::default() };
         let abc = cm.merge_many(&[a.clone(), b.clone(), c.clone()]);
         let cba = cm.merge_many(&[c.clone(), b.clone(), a.clone()]);
         let bac = cm.merge_many(&[b.clone(), a.clone(), c.clone()]);
