@@ -211,3 +211,32 @@ fn bloom_contains_throughput() {
     println!("ContextBloom.contains (all present): {:.1} M checks/s", rate / 1e6);
     assert!(rate > 10e6, "{rate}");
 }
+
+/// `cargo test --release -p crdt-merge-core --test memory_api -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn merge_many_throughput() {
+    let n = 1_000_000;
+    let line = |i: usize, src: &str| format!(r#"{{"fact": "fact number {i} about something", "confidence": 0.{}, "source": "{src}", "ts": {}, "topic": "t{}", "tags": ["a{}"]}}"#, i % 10, i + 1, i % 7, i % 3);
+    let a_lines: Vec<String> = (0..n).map(|i| line(i, "alice")).collect();
+    let b_lines: Vec<String> = (n / 2..n + n / 2).map(|i| line(i, "bob")).collect();
+    let t = std::time::Instant::now();
+    let a: Vec<_> = a_lines.iter().map(|l| parse_memory_line(l).unwrap()).collect();
+    let b: Vec<_> = b_lines.iter().map(|l| parse_memory_line(l).unwrap()).collect();
+    let parse = t.elapsed();
+    let inputs = vec![a.clone(), b.clone()];
+    let t = std::time::Instant::now();
+    let fast = ContextMerge { hash_content: false, ..Default::default() }.merge_owned(inputs);
+    let merge_nohash = t.elapsed();
+    let t = std::time::Instant::now();
+    let out = ContextMerge::default().merge_owned(vec![a, b]);
+    let merge = t.elapsed();
+    assert_eq!(fast.memories, out.memories);
+    println!("merge_owned without content hash {merge_nohash:?}");
+    let t = std::time::Instant::now();
+    let bytes: usize = out.memories.iter().map(|m| m.to_json_line().unwrap().len() + 1).sum();
+    let write = t.elapsed();
+    println!("2x{n} memories: parse {parse:?}, merge+manifest {merge:?}, write {write:?} ({bytes} bytes, {} unique)", out.memories.len());
+    assert_eq!(out.memories.len(), n + n / 2);
+}
+

@@ -256,17 +256,61 @@ pub struct ContextMerge {
     /// The clock, as an input: timestamp for memories without `ts` (or with
     /// `ts` 0) and for the manifest. Default 0.0.
     pub now: f64,
+    /// Compute the manifest's `content_hash` (SHA-256 of every output line;
+    /// costs about as much as writing the output). Default true; when false
+    /// `content_hash` is empty and `manifest_id` hashes the counts only.
+    pub hash_content: bool,
 }
 
 impl Default for ContextMerge {
     fn default() -> Self {
-        ContextMerge { strategy: Strategy::Lww, budget: None, min_confidence: 0.0, agent_priority: BTreeMap::new(), now: 0.0 }
+        ContextMerge { strategy: Strategy::Lww, budget: None, min_confidence: 0.0, agent_priority: BTreeMap::new(), now: 0.0, hash_content: true }
     }
 }
 
-enum Slot<'a> {
-    One(&'a Memory),
-    Many(MemoryState),
+/// The first 16 bytes of a string, zero-padded, as a big-endian number: a
+/// sort key that agrees with byte order whenever it differs.
+fn prefix_key(s: &str) -> u128 {
+    let b = s.as_bytes();
+    let mut buf = [0u8; 16];
+    let n = b.len().min(16);
+    buf[..n].copy_from_slice(&b[..n]);
+    u128::from_be_bytes(buf)
+}
+
+/// Sort memories by fact, comparing cheap prefixes first and moving each
+/// memory once (much faster than sorting the large structs directly).
+fn sort_by_fact(v: Vec<Memory>) -> Vec<Memory> {
+    let mut keys: Vec<(u128, usize)> = v.iter().enumerate().map(|(i, m)| (prefix_key(&m.fact), i)).collect();
+    keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| v[a.1].fact.cmp(&v[b.1].fact)));
+    let mut slots: Vec<Option<Memory>> = v.into_iter().map(Some).collect();
+    keys.iter().map(|k| slots[k.1].take().expect("each index once")).collect()
+}
+
+/// Join memory `m` (same fact) into the accumulator `acc`, whose `ts` is already effective.
+fn join_into(acc: &mut Memory, m: Memory, now: f64) {
+    acc.confidence = fmax(acc.confidence, m.confidence);
+    acc.ts = Some(fmax(acc.ts.unwrap_or(now), m.effective_ts(now)));
+    if m.source > acc.source {
+        acc.source = m.source;
+    }
+    if m.topic > acc.topic {
+        acc.topic = m.topic;
+    }
+    if m.tags != acc.tags {
+        acc.tags = union_sorted(&acc.tags, &norm_tags(&m.tags));
+    }
+    for (k, vb) in m.metadata {
+        match acc.metadata.get_mut(&k) {
+            Some(va) => {
+                let j = super::merge_meta_value(va, &vb);
+                *va = j;
+            }
+            None => {
+                acc.metadata.insert(k, vb);
+            }
+        }
+    }
 }
 
 impl ContextMerge {
@@ -301,88 +345,79 @@ impl ContextMerge {
     /// Merge any number of memory lists in one pass: dedup by fact, join
     /// duplicates, filter once, sort by fact, and describe it in a manifest.
     pub fn merge_many<L: AsRef<[Memory]>>(&self, inputs: &[L]) -> MergeOutcome {
-        let total: usize = inputs.iter().map(|l| l.as_ref().len()).sum();
-        let mut index: hashbrown::HashMap<&str, usize> = hashbrown::HashMap::with_capacity(total);
-        let mut slots: Vec<(&str, Slot<'_>)> = Vec::with_capacity(total);
-        let mut sources: hashbrown::HashSet<&str> = hashbrown::HashSet::new();
-        for list in inputs {
-            for m in list.as_ref() {
+        self.merge_owned(inputs.iter().map(|l| l.as_ref().to_vec()).collect())
+    }
+
+    /// [`ContextMerge::merge_many`] taking the inputs by value (no copies).
+    pub fn merge_owned(&self, inputs: Vec<Vec<Memory>>) -> MergeOutcome {
+        use core::hash::BuildHasher;
+        let sizes: Vec<usize> = inputs.iter().map(Vec::len).collect();
+        let total: usize = sizes.iter().sum();
+        let mut srcs: Vec<String> = {
+            let mut set: hashbrown::HashSet<&str> = hashbrown::HashSet::new();
+            for m in inputs.iter().flatten() {
                 if !m.source.is_empty() {
-                    sources.insert(m.source.as_str());
-                }
-                match index.entry(m.fact.as_str()) {
-                    hashbrown::hash_map::Entry::Occupied(e) => {
-                        let slot = &mut slots[*e.get()].1;
-                        match slot {
-                            Slot::One(first) => {
-                                let mut st = MemoryState::of(first, self.now);
-                                st.join_memory(m, self.now);
-                                *slot = Slot::Many(st);
-                            }
-                            Slot::Many(st) => st.join_memory(m, self.now),
-                        }
-                    }
-                    hashbrown::hash_map::Entry::Vacant(e) => {
-                        e.insert(slots.len());
-                        slots.push((m.fact.as_str(), Slot::One(m)));
-                    }
+                    set.insert(m.source.as_str());
                 }
             }
-        }
-        drop(index);
-        let distinct = slots.len();
-        // Filter before materializing.
-        let mut kept: Vec<(&str, f64, Slot<'_>)> = slots
-            .into_iter()
-            .map(|(f, s)| {
-                let c = match &s {
-                    Slot::One(m) => m.confidence,
-                    Slot::Many(st) => st.confidence,
-                };
-                (f, c, s)
-            })
-            .filter(|(_, c, _)| *c >= self.min_confidence)
-            .collect();
-        if let Some(b) = self.budget {
-            if kept.len() > b {
-                kept.sort_unstable_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.cmp(y.0)));
-                kept.truncate(b);
-            }
-        }
-        kept.sort_unstable_by(|x, y| x.0.cmp(y.0));
-        let memories: Vec<Memory> = kept
-            .into_iter()
-            .map(|(f, _, s)| match s {
-                Slot::One(m) => {
-                    let mut out = m.clone();
-                    out.ts = Some(m.effective_ts(self.now));
-                    out.tags = norm_tags(&m.tags);
-                    out
-                }
-                Slot::Many(st) => st.to_memory(f),
-            })
-            .collect();
-        let mut srcs: Vec<String> = sources.into_iter().map(String::from).collect();
+            set.into_iter().map(String::from).collect()
+        };
         srcs.sort_unstable();
-        let sizes: Vec<usize> = inputs.iter().map(|l| l.as_ref().len()).collect();
-        let manifest = self.manifest(&memories, srcs, total, distinct, &sizes);
-        MergeOutcome { memories, manifest }
+        let state = hashbrown::DefaultHashBuilder::default();
+        let mut table: hashbrown::HashTable<usize> = hashbrown::HashTable::with_capacity(total);
+        let mut slots: Vec<Memory> = Vec::with_capacity(total);
+        for list in inputs {
+            for mut m in list {
+                let h = state.hash_one(m.fact.as_str());
+                match table.find(h, |&i| slots[i].fact == m.fact).copied() {
+                    Some(i) => join_into(&mut slots[i], m, self.now),
+                    None => {
+                        m.ts = Some(m.effective_ts(self.now));
+                        if !m.tags.windows(2).all(|w| w[0] < w[1]) {
+                            m.tags = norm_tags(&m.tags);
+                        }
+                        slots.push(m);
+                        table.insert_unique(h, slots.len() - 1, |&i| state.hash_one(slots[i].fact.as_str()));
+                    }
+                }
+            }
+        }
+        drop(table);
+        let distinct = slots.len();
+        slots.retain(|m| m.confidence >= self.min_confidence);
+        if let Some(b) = self.budget {
+            if slots.len() > b {
+                slots.sort_unstable_by(|x, y| y.confidence.total_cmp(&x.confidence).then_with(|| x.fact.cmp(&y.fact)));
+                slots.truncate(b);
+            }
+        }
+        let slots = sort_by_fact(slots);
+        let manifest = self.manifest(&slots, srcs, total, distinct, &sizes);
+        MergeOutcome { memories: slots, manifest }
     }
 
     /// The manifest of a merge whose survivors are `memories`.
     fn manifest(&self, memories: &[Memory], sources: Vec<String>, total: usize, distinct: usize, sizes: &[usize]) -> ContextManifest {
         let unique = memories.len();
         let quality = memories.iter().fold(0.0, |acc, m| acc + m.confidence) / (unique.max(1) as f64);
-        let mut h = Sha256::new();
-        for (i, m) in memories.iter().enumerate() {
-            if i > 0 {
-                h.update(b"\n");
+        let content_hash = if self.hash_content {
+            let mut h = Sha256::new();
+            let mut line = String::new();
+            for (i, m) in memories.iter().enumerate() {
+                if i > 0 {
+                    h.update(b"\n");
+                }
+                line.clear();
+                // Metadata from JSON input is always JSON-writable; anything else hashes its repr.
+                if m.write_json_line(&mut line).is_err() {
+                    line = crate::pyrepr::repr(&m.to_value());
+                }
+                h.update(line.as_bytes());
             }
-            // Metadata from JSON input is always JSON-writable; anything else hashes its repr.
-            let line = m.to_json_line().unwrap_or_else(|_| crate::pyrepr::repr(&m.to_value()));
-            h.update(line.as_bytes());
-        }
-        let content_hash = super::hash::hex(&h.finish());
+            super::hash::hex(&h.finish())
+        } else {
+            String::new()
+        };
         let duplicates = (total - distinct) as i64;
         let mut id = sha256_hex(&format!("{total}-{unique}-{content_hash}"));
         id.truncate(16);

@@ -144,53 +144,66 @@ impl Memory {
 
     /// Parse a memory dict.
     pub fn from_value(v: &Value) -> Result<Memory, MemoryError> {
-        let entries = v.as_map().ok_or(MemoryError::NotAnObject(v.type_name()))?;
-        // Last duplicate key wins, as in a Python dict.
-        let mut fields: BTreeMap<&str, &Value> = BTreeMap::new();
+        Memory::from_owned_value(v.clone())
+    }
+
+    /// Parse a memory dict, taking its strings without copying them.
+    pub fn from_owned_value(v: Value) -> Result<Memory, MemoryError> {
+        let entries = match v {
+            Value::Map(m) => m,
+            other => return Err(MemoryError::NotAnObject(other.type_name())),
+        };
+        // Last duplicate key wins, as in a Python dict: collect, then validate.
+        let mut slots: [Option<Value>; 6] = Default::default();
+        let mut metadata = BTreeMap::new();
         for (k, val) in entries {
-            let k = k.as_str().ok_or(MemoryError::BadKey)?;
-            fields.insert(k, val);
+            let Value::Str(k) = k else { return Err(MemoryError::BadKey) };
+            match RESERVED_KEYS.iter().position(|r| *r == k) {
+                Some(i) => slots[i] = Some(val),
+                None => {
+                    metadata.insert(k, val);
+                }
+            }
         }
-        let fact = match fields.get("fact") {
+        let [fact, confidence, source, ts, topic, tags] = slots;
+        let fact = match fact {
             None => return Err(MemoryError::MissingFact),
-            Some(Value::Str(s)) => s.clone(),
+            Some(Value::Str(s)) => s,
             Some(other) => return Err(MemoryError::NotString { field: "fact", found: other.type_name() }),
         };
-        let confidence = match fields.get("confidence") {
+        let confidence = match confidence {
             None => 1.0,
-            Some(x) => py_float(x, "confidence")?,
+            Some(x) => py_float(&x, "confidence")?,
         };
-        let ts = fields.get("ts").map(|x| py_float(x, "ts")).transpose()?;
-        let text = |name: &'static str| -> Result<String, MemoryError> {
-            match fields.get(name) {
+        let ts = ts.map(|x| py_float(&x, "ts")).transpose()?;
+        let text = |x: Option<Value>, name: &'static str| -> Result<String, MemoryError> {
+            match x {
                 None | Some(Value::None) => Ok(String::new()),
-                Some(Value::Str(s)) => Ok(s.clone()),
+                Some(Value::Str(s)) => Ok(s),
                 Some(other) => Err(MemoryError::NotString { field: name, found: other.type_name() }),
             }
         };
-        let source = text("source")?;
-        let topic = text("topic")?;
-        let mut tags = Vec::new();
-        match fields.get("tags") {
+        let source = text(source, "source")?;
+        let topic = text(topic, "topic")?;
+        let mut tag_list = Vec::new();
+        match tags {
             None => {}
             Some(Value::List(items)) => {
-                for (index, t) in items.iter().enumerate() {
+                tag_list.reserve(items.len());
+                for (index, t) in items.into_iter().enumerate() {
                     match t {
-                        Value::Str(s) => tags.push(s.clone()),
+                        Value::Str(s) => tag_list.push(s),
                         other => return Err(MemoryError::TagNotString { index, found: other.type_name() }),
                     }
                 }
             }
             Some(other) => return Err(MemoryError::TagsNotList(other.type_name())),
         }
-        tags.sort();
-        tags.dedup();
-        let metadata = fields
-            .iter()
-            .filter(|(k, _)| !RESERVED_KEYS.contains(k))
-            .map(|(k, v)| (k.to_string(), (*v).clone()))
-            .collect();
-        Ok(Memory { fact, confidence, source, ts, topic, tags, metadata })
+        if !tag_list.windows(2).all(|w| w[0] < w[1]) {
+            tag_list.sort();
+            tag_list.dedup();
+        }
+        Ok(Memory { fact, confidence, source, ts, topic, tags: tag_list, metadata })
     }
 
     /// The input-style dict: `fact`, `confidence`, `source`, `ts` (when
@@ -214,14 +227,62 @@ impl Memory {
     /// One JSON line (no trailing newline), as Python `json.dumps` writes
     /// [`Memory::to_value`]. Errors only if metadata holds bytes or sets.
     pub fn to_json_line(&self) -> Result<String, DecodeError> {
-        crate::json::to_string(&self.to_value())
+        let mut out = String::with_capacity(96 + self.fact.len());
+        self.write_json_line(&mut out)?;
+        Ok(out)
+    }
+
+    /// Append [`Memory::to_json_line`] to `out` (on error `out` may hold a partial line).
+    pub fn write_json_line(&self, out: &mut String) -> Result<(), DecodeError> {
+        use crate::json::write::write_str;
+        out.push_str("{\"fact\": ");
+        write_str(&self.fact, out);
+        out.push_str(", \"confidence\": ");
+        write_json_float(self.confidence, out);
+        out.push_str(", \"source\": ");
+        write_str(&self.source, out);
+        if let Some(ts) = self.ts {
+            out.push_str(", \"ts\": ");
+            write_json_float(ts, out);
+        }
+        out.push_str(", \"topic\": ");
+        write_str(&self.topic, out);
+        out.push_str(", \"tags\": [");
+        for (i, t) in self.tags.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            write_str(t, out);
+        }
+        out.push(']');
+        for (k, v) in &self.metadata {
+            out.push_str(", ");
+            write_str(k, out);
+            out.push_str(": ");
+            out.push_str(&crate::json::to_string(v)?);
+        }
+        out.push('}');
+        Ok(())
+    }
+}
+
+/// A float as Python's `json.dumps` writes it.
+fn write_json_float(f: f64, out: &mut String) {
+    if f.is_nan() {
+        out.push_str("NaN");
+    } else if f == f64::INFINITY {
+        out.push_str("Infinity");
+    } else if f == f64::NEG_INFINITY {
+        out.push_str("-Infinity");
+    } else {
+        out.push_str(&crate::pyrepr::float_repr(f));
     }
 }
 
 /// Parse one JSONL line into a [`Memory`].
 pub fn parse_memory_line(line: &str) -> Result<Memory, MemoryError> {
     let v = crate::json::parse(line).map_err(MemoryError::Json)?;
-    Memory::from_value(&v)
+    Memory::from_owned_value(v)
 }
 
 /// Python `float(x)` for the JSON values a memory can hold: numbers, bools,
