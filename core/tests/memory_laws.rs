@@ -201,3 +201,41 @@ proptest! {
         roundtrip(&s);
     }
 }
+
+fn json_token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "1", "-0", "0.5", "1.5e3", "1E-2", "01", "1.", ".5", "-", "NaN", "Infinity", "-Infinity", "true", "false", "null", "nul",
+            "9223372036854775808", "[]", "[\"a\", \"b\"]", "[\"b\",\"a\",\"b\"]", "[1]", "[\"a\" \"b\"]", "{}", "{\"k\": [1, {\"x\": null}]}",
+            "\"x\"", "\"caf\u{e9}\"", "\"a\\\"b\"", "\"tab\\t\"", "\"\\u00e9\"", "\"high\"", "\" 0.5 \"", "\"nan\"",
+        ])
+        .prop_map(String::from),
+        "[a-z ]{0,6}".prop_map(|s| format!("\"{s}\"")),
+        (-1000i64..1000).prop_map(|i| i.to_string()),
+    ]
+}
+
+fn json_line() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(
+            (prop::sample::select(vec!["fact", "confidence", "source", "ts", "topic", "tags", "note", "lang", "fa\\u0063t"]), json_token(), prop::sample::select(vec!["", " ", "\t"])),
+            0..7,
+        ),
+        prop::sample::select(vec!["", " ", "x", ",", "}"]),
+    )
+        .prop_map(|(fields, tail)| {
+            let body: Vec<String> = fields.iter().map(|(k, v, w)| format!("{w}\"{k}\"{w}:{w}{v}")).collect();
+            format!("{{{}}}{tail}", body.join(", "))
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn fast_line_parser_equals_full_parser(line in json_line()) {
+        let fast = crdt_merge_core::memory::parse_memory_line(&line);
+        let slow = crdt_merge_core::memory::parse_memory_line_slow(&line);
+        prop_assert_eq!(fast, slow, "{}", line);
+    }
+}

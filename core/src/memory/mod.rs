@@ -165,6 +165,11 @@ impl Memory {
                 }
             }
         }
+        Memory::from_parts(slots, metadata)
+    }
+
+    /// Validate the reserved fields (in [`RESERVED_KEYS`] order) and build the memory.
+    fn from_parts(slots: [Option<Value>; 6], metadata: BTreeMap<String, Value>) -> Result<Memory, MemoryError> {
         let [fact, confidence, source, ts, topic, tags] = slots;
         let fact = match fact {
             None => return Err(MemoryError::MissingFact),
@@ -280,9 +285,152 @@ fn write_json_float(f: f64, out: &mut String) {
 }
 
 /// Parse one JSONL line into a [`Memory`].
+///
+/// Flat lines (string values without escapes, numbers, literals, lists of
+/// such strings) take a fast path that builds no intermediate document;
+/// anything else goes through the full JSON parser. Both give the same
+/// result and the same errors (checked by `memory_laws.rs`).
 pub fn parse_memory_line(line: &str) -> Result<Memory, MemoryError> {
+    if let Some(r) = fast::parse(line) {
+        return r;
+    }
+    parse_memory_line_slow(line)
+}
+
+/// [`parse_memory_line`] through the full JSON parser only.
+pub fn parse_memory_line_slow(line: &str) -> Result<Memory, MemoryError> {
     let v = crate::json::parse(line).map_err(MemoryError::Json)?;
     Memory::from_owned_value(v)
+}
+
+mod fast {
+    //! The fast path of `parse_memory_line`: returns `None` whenever the
+    //! line is not a simple flat object, so the full parser decides.
+    use super::*;
+
+    struct Cur<'a> {
+        s: &'a [u8],
+        t: &'a str,
+        i: usize,
+    }
+
+    impl<'a> Cur<'a> {
+        fn ws(&mut self) {
+            while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+                self.i += 1;
+            }
+        }
+        fn eat(&mut self, b: u8) -> Option<()> {
+            self.ws();
+            (self.s.get(self.i) == Some(&b)).then(|| self.i += 1)
+        }
+        /// A string without escapes or control characters.
+        fn string(&mut self) -> Option<&'a str> {
+            self.eat(b'"')?;
+            let start = self.i;
+            while let Some(&c) = self.s.get(self.i) {
+                match c {
+                    b'"' => {
+                        self.i += 1;
+                        return Some(&self.t[start..self.i - 1]);
+                    }
+                    b'\\' => return None,
+                    c if c < 0x20 => return None,
+                    _ => self.i += 1,
+                }
+            }
+            None
+        }
+        fn value(&mut self) -> Option<Value> {
+            self.ws();
+            match *self.s.get(self.i)? {
+                b'"' => Some(Value::Str(self.string()?.into())),
+                b't' if self.s[self.i..].starts_with(b"true") => {
+                    self.i += 4;
+                    Some(Value::Bool(true))
+                }
+                b'f' if self.s[self.i..].starts_with(b"false") => {
+                    self.i += 5;
+                    Some(Value::Bool(false))
+                }
+                b'n' if self.s[self.i..].starts_with(b"null") => {
+                    self.i += 4;
+                    Some(Value::None)
+                }
+                b'-' | b'0'..=b'9' => {
+                    let start = self.i;
+                    while self.i < self.s.len() && matches!(self.s[self.i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                        self.i += 1;
+                    }
+                    // Numbers go through the full parser's rules (int vs float, ranges).
+                    crate::json::parse(&self.t[start..self.i]).ok()
+                }
+                b'[' => {
+                    self.i += 1;
+                    let mut items = Vec::new();
+                    self.ws();
+                    if self.s.get(self.i) == Some(&b']') {
+                        self.i += 1;
+                        return Some(Value::List(items));
+                    }
+                    loop {
+                        self.ws();
+                        if self.s.get(self.i) != Some(&b'"') {
+                            return None;
+                        }
+                        items.push(Value::Str(self.string()?.into()));
+                        self.ws();
+                        match *self.s.get(self.i)? {
+                            b',' => self.i += 1,
+                            b']' => {
+                                self.i += 1;
+                                return Some(Value::List(items));
+                            }
+                            _ => return None,
+                        }
+                    }
+                }
+                _ => None,
+            }
+        }
+    }
+
+    pub(super) fn parse(line: &str) -> Option<Result<Memory, MemoryError>> {
+        let mut c = Cur { s: line.as_bytes(), t: line, i: 0 };
+        c.eat(b'{')?;
+        let mut slots: [Option<Value>; 6] = Default::default();
+        let mut metadata = BTreeMap::new();
+        c.ws();
+        if c.s.get(c.i) == Some(&b'}') {
+            c.i += 1;
+        } else {
+            loop {
+                let k = c.string()?;
+                c.eat(b':')?;
+                let v = c.value()?;
+                match RESERVED_KEYS.iter().position(|r| *r == k) {
+                    Some(i) => slots[i] = Some(v),
+                    None => {
+                        metadata.insert(String::from(k), v);
+                    }
+                }
+                c.ws();
+                match *c.s.get(c.i)? {
+                    b',' => c.i += 1,
+                    b'}' => {
+                        c.i += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        c.ws();
+        if c.i != c.s.len() {
+            return None;
+        }
+        Some(Memory::from_parts(slots, metadata))
+    }
 }
 
 /// Python `float(x)` for the JSON values a memory can hold: numbers, bools,
@@ -423,5 +571,22 @@ pub(crate) fn get_i64(v: &Value, key: &str, default: i64, ty: &'static str) -> R
         None => Ok(default),
         Some(Value::Int(i)) => Ok(*i),
         Some(_) => Err(shape(ty, alloc::format!("field {key:?} must be an integer"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_path_takes_flat_lines_only() {
+        let flat = r#"{"fact": "x", "confidence": 0.5, "source": "a", "ts": 3, "topic": "", "tags": ["b", "a"], "n": null, "k": true}"#;
+        let m = fast::parse(flat).expect("flat line takes the fast path").unwrap();
+        assert_eq!(m.tags, ["a", "b"]);
+        assert_eq!(m.ts, Some(3.0));
+        assert!(fast::parse(r#"{"fact": "a\"b"}"#).is_none());
+        assert!(fast::parse(r#"{"fact": "x", "m": {"k": 1}}"#).is_none());
+        assert!(fast::parse(r#"{"fact": "x"} x"#).is_none());
+        assert_eq!(fast::parse(r#"{"confidence": 1}"#), Some(Err(MemoryError::MissingFact)));
     }
 }
