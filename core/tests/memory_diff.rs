@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use crdt_merge_core::memory::{AgentState, ContextManifest, ContextMerge, Memory, MemorySidecar, SharedKnowledge, Strategy};
+use crdt_merge_core::memory::{
+    AgentState, ConsolidatedBlock, ContextConsolidator, ContextManifest, ContextMerge, Memory, MemoryChunk, MemorySidecar, SharedKnowledge, Strategy,
+};
 use crdt_merge_core::{json, Merge, Value, WireType};
 
 fn fixture() -> Value {
@@ -48,6 +50,10 @@ fn context_merge_matches_reference() {
     for (ci, case) in list(fx.get("context").unwrap()).iter().enumerate() {
         let a = memories(case.get("a").unwrap());
         let b = memories(case.get("b").unwrap());
+        for m in a.iter().chain(&b) {
+            let line = m.to_json_line().unwrap();
+            assert_eq!(&crdt_merge_core::memory::parse_memory_line(&line).unwrap(), m, "{line}");
+        }
         for run in list(case.get("runs").unwrap()) {
             let cm = opts(run, case.get("agent_priority").unwrap());
             let out = cm.merge(&a, &b);
@@ -113,6 +119,35 @@ fn manifest_merge_matches_reference() {
         assert_eq!(m, b.merge(&a).unwrap());
         assert_eq!(m.to_value().sorted(), case.get("merged").unwrap().sorted());
         assert_eq!(a.summary(), case.get("summary_a").unwrap().as_str().unwrap());
+    }
+}
+
+fn without_key(v: Value, key: &str) -> Value {
+    match v {
+        Value::Map(m) => Value::Map(m.into_iter().filter(|(k, _)| k.as_str() != Some(key)).collect()),
+        v => v,
+    }
+}
+
+#[test]
+fn consolidator_matches_reference() {
+    let fx = fixture();
+    for (ci, case) in list(fx.get("consolidator").unwrap()).iter().enumerate() {
+        let mems = memories(case.get("memories").unwrap());
+        let chunks: Vec<MemoryChunk> = mems.iter().map(|m| MemoryChunk::from_memory(m, 0.0)).collect();
+        let con = ContextConsolidator::new(case.get("block_size").unwrap().as_int().unwrap() as usize);
+        let blocks = con.consolidate(&chunks, 0.0);
+        let ref_blocks = list(case.get("blocks").unwrap());
+        assert_eq!(blocks.len(), ref_blocks.len(), "case {ci}");
+        for (b, r) in blocks.iter().zip(ref_blocks) {
+            assert_eq!(without_key(b.to_value(), "created_at").sorted(), without_key(r.clone(), "created_at").sorted(), "case {ci}");
+            let back = ConsolidatedBlock::from_value(r).unwrap();
+            assert_eq!(back.block_id, b.block_id);
+        }
+        let other: Vec<MemoryChunk> = list(case.get("other").unwrap()).iter().map(|c| MemoryChunk::from_value(c).unwrap()).collect();
+        let merged = con.merge_blocks(&blocks, &con.consolidate(&other, 0.0), 0.0);
+        let ours: Vec<Value> = memset(ContextConsolidator::unconsolidate(&merged).iter().map(MemoryChunk::to_value));
+        assert_eq!(ours, memset(list(case.get("merged_memories").unwrap()).iter().cloned()), "case {ci}");
     }
 }
 

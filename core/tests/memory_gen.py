@@ -20,7 +20,7 @@ import uuid
 
 import crdt_merge.agentic as agentic
 import crdt_merge.core as crdt_core
-from crdt_merge.context import ContextManifest, ContextMerge, MemorySidecar
+from crdt_merge.context import ContextConsolidator, ContextManifest, ContextMerge, MemorySidecar
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "memory_cases.json")
 
@@ -166,6 +166,8 @@ def make_agent(rng, name, n_facts, ts_base):
         st.add_fact(key, rng.choice([1, "v", [1, 2], {"x": 1.5}]), confidence=round(ts / 100.0, 2), timestamp=ts)
     for _ in range(rng.randint(0, 3)):
         st.add_tag(rng.choice(TAGS))
+    if rng.random() < 0.3:
+        st._facts.delete(rng.choice(["k1", "k2", "k3", "k4"]), timestamp=float(ts_base + rng.randint(1, 40)))
     if rng.random() < 0.3 and st.tags:
         st.remove_tag(sorted(st.tags)[0])
     for _ in range(rng.randint(0, 3)):
@@ -201,6 +203,26 @@ def agent_cases(rng):
             "shared": shared.to_dict(),
             "summary": agent_summary(shared.state),
             "contributing_agents": shared.contributing_agents,
+        })
+    return out
+
+
+def consolidator_cases(rng):
+    out = []
+    for _ in range(10):
+        mems = [rand_memory(rng) for _ in range(rng.randint(0, 9))]
+        chunks = [ContextMerge._dict_to_chunk(m) for m in mems]
+        size = rng.randint(1, 4)
+        con = ContextConsolidator(block_size=size)
+        blocks = con.consolidate(chunks)
+        other = [ContextMerge._dict_to_chunk(rand_memory(rng)) for _ in range(rng.randint(0, 5))]
+        merged = con.merge_blocks(blocks, con.consolidate(other))
+        out.append({
+            "memories": mems,
+            "other": [m.to_dict() for m in other],
+            "block_size": size,
+            "blocks": [b.to_dict() for b in blocks],
+            "merged_memories": [m.to_dict() for b in merged for m in b.memories],
         })
     return out
 
@@ -284,6 +306,7 @@ def main():
         "sidecar": sidecar_cases(rng),
         "manifest": manifest_cases(rng),
         "agents": agent_cases(rng),
+        "consolidator": consolidator_cases(rng),
         "law_breaks": law_breaks(),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
