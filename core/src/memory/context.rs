@@ -251,7 +251,8 @@ pub struct ContextMerge {
     pub budget: Option<usize>,
     /// Drop memories whose merged confidence is below this.
     pub min_confidence: f64,
-    /// Agent priorities (higher wins) for `priority`.
+    /// Agent priorities (higher wins) for `priority`; accepted for interface
+    /// compatibility, without effect (see the module docs).
     pub agent_priority: BTreeMap<String, i64>,
     /// The clock, as an input: timestamp for memories without `ts` (or with
     /// `ts` 0) and for the manifest. Default 0.0.
