@@ -18,6 +18,7 @@
 //! - [`crdt`]: counters, registers, sets, maps, clocks, deltas, generic values.
 //! - [`sketch`]: reference-compatible hashing, HyperLogLog, Bloom, Count-Min.
 //! - [`records`]: the JSON-payload record types (Merkle, gossip, schema evolution, provenance, MergeQL).
+//! - [`memory`]: agent memory: AgentState, SharedKnowledge, ContextMerge, ContextBloom, sidecars, manifests, consolidation.
 //! - [`object`]: the dynamic `AnyCrdt` used by the CLI and every binding.
 //! - [`laws`]: the law checker (commutativity, associativity, idempotency).
 #![no_std]
@@ -32,6 +33,7 @@ pub mod crdt;
 pub mod error;
 pub mod json;
 pub mod laws;
+pub mod memory;
 pub mod object;
 pub mod ordered_map;
 pub mod pyrepr;

@@ -1,4 +1,4 @@
-//! Executes every `example` block of wire-spec/SPEC.md: decoding `hex` must
+//! Executes every `example` block of wire-spec/SPEC.md and wire-spec/memory.md: decoding `hex` must
 //! give the canonical view `json`, and encoding `json` must give `hex`.
 
 use crdt_merge_core::{json, wire::Limits, AnyCrdt, Value};
@@ -10,7 +10,8 @@ struct Example {
 }
 
 fn examples() -> Vec<Example> {
-    let spec = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../wire-spec/SPEC.md")).expect("read SPEC.md");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../wire-spec/");
+    let spec = ["SPEC.md", "memory.md"].iter().map(|f| std::fs::read_to_string(format!("{dir}{f}")).expect("read spec")).collect::<Vec<_>>().join("\n");
     let mut out = Vec::new();
     let mut lines = spec.lines();
     while let Some(line) = lines.next() {
@@ -76,5 +77,5 @@ fn every_spec_example_holds() {
         .map(|t| t.name())
         .filter(|n| !all.iter().any(|ex| ex.json.starts_with(&format!("{{\"type\": \"{n}\""))))
         .collect();
-    assert!(missing.is_empty(), "types without a worked example in SPEC.md: {missing:?}");
+    assert!(missing.is_empty(), "types without a worked example in wire-spec/: {missing:?}");
 }

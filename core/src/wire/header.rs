@@ -105,6 +105,14 @@ type_tags! {
     MvRegister = 0x60, "mv_register", Codec;
     /// Hybrid logical clock (extension; not in the reference).
     HybridLogicalClock = 0x61, "hybrid_logical_clock", Codec;
+    /// One agent's memory state (extension; payload is the reference's `AgentState.to_dict()`).
+    AgentState = 0x64, "agent_state", Codec;
+    /// Merged agent states (extension; the reference's `SharedKnowledge.to_dict()`).
+    SharedKnowledge = 0x65, "shared_knowledge", Codec;
+    /// Sharded Bloom filter over facts (extension; own hash, see wire-spec/memory.md).
+    ContextBloom = 0x66, "context_bloom", Codec;
+    /// Record of a memory merge (extension; the reference's `ContextManifest.to_dict()` + `content_hash`).
+    ContextManifest = 0x67, "context_manifest", Json;
 }
 
 impl core::fmt::Display for TypeTag {
