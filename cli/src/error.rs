@@ -78,6 +78,25 @@ pub enum CliError {
         /// Why.
         source: DecodeError,
     },
+    /// A line of a JSON-lines input is not valid.
+    #[error("{}:{line}: {msg}", path.display())]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What was wrong.
+        msg: String,
+    },
+    /// An option's value is not valid (checked here rather than by clap so
+    /// the error stays one line).
+    #[error("{name}: {msg}")]
+    BadOption {
+        /// The option, e.g. `--budget`.
+        name: &'static str,
+        /// What was wrong.
+        msg: String,
+    },
 }
 
 impl CliError {

@@ -1,12 +1,15 @@
 //! `crdt-merge`: inspect, roundtrip, merge and convert crdt-merge wire frames
-//! (byte-compatible with the Python reference `crdt-merge==0.8.3`).
+//! (byte-compatible with the Python reference `crdt-merge==0.8.3`), and merge
+//! agents' memory files.
 //!
 //! Exit codes: 0 success, 1 bad data (one line on stderr:
-//! `crdt-merge: <FILE>: <message>`, no output file written), 2 usage errors.
+//! `crdt-merge: <FILE>[:<LINE>]: <message>` or `crdt-merge: --option: <message>`,
+//! no output file written), 2 usage errors.
 
 mod commands;
 mod error;
 mod files;
+mod memory;
 mod progress;
 
 use std::path::PathBuf;
@@ -52,6 +55,39 @@ enum Command {
     /// Wire frame tools.
     #[command(subcommand)]
     Wire(Wire),
+    /// Agent memory tools.
+    #[command(subcommand)]
+    Memory(MemoryCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum MemoryCmd {
+    /// Merge memory files (JSON lines of memory dicts: fact, confidence,
+    /// source, ts, topic, tags, metadata keys) into one; the result is the
+    /// same for any input order or grouping.
+    Merge {
+        /// Two or more JSON-lines files.
+        #[arg(required = true, num_args = 2.., value_name = "FILE")]
+        inputs: Vec<PathBuf>,
+        /// lww, max_confidence, priority or union.
+        #[arg(long, default_value = "lww")]
+        strategy: String,
+        /// Keep at most N memories (highest confidence first).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        budget: Option<String>,
+        /// Drop memories whose confidence is below X.
+        #[arg(long, value_name = "X", allow_negative_numbers = true)]
+        min_confidence: Option<String>,
+        /// Agent ordering for the priority strategy, NAME=INT (repeatable).
+        #[arg(long, value_name = "NAME=INT")]
+        agent_priority: Vec<String>,
+        /// Also write the merge manifest (JSON) here.
+        #[arg(long, value_name = "M.json")]
+        manifest: Option<PathBuf>,
+        /// Where to write the merged memories (JSON lines).
+        #[arg(short, long, value_name = "OUT")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,7 +143,20 @@ enum Wire {
 
 fn run(cli: Cli) -> Result<()> {
     let limits = cli.limits.limits();
-    let Command::Wire(cmd) = cli.command;
+    let cmd = match cli.command {
+        Command::Wire(cmd) => cmd,
+        Command::Memory(MemoryCmd::Merge { inputs, strategy, budget, min_confidence, agent_priority, manifest, output }) => {
+            return memory::merge(&memory::MergeOptions {
+                inputs: &inputs,
+                strategy: &strategy,
+                budget: budget.as_deref(),
+                min_confidence: min_confidence.as_deref(),
+                agent_priority: &agent_priority,
+                manifest: manifest.as_deref(),
+                output: &output,
+            })
+        }
+    };
     match cmd {
         Wire::Inspect { file } => {
             let mut line = commands::inspect(&file, &limits)?;

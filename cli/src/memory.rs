@@ -1,0 +1,122 @@
+//! `crdt-merge memory merge`: merge agents' memory files (JSON lines of the
+//! reference's memory dicts) with the core's `ContextMerge`. Thin: read and
+//! validate lines, call the core, write the surviving memories (and the
+//! manifest) atomically.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use crdt_merge_core::memory::context::{ContextMerge, Strategy};
+use crdt_merge_core::memory::{parse_memory_line, Memory};
+
+use crate::error::{CliError, Result};
+use crate::files;
+use crate::progress;
+
+/// Options of `memory merge`, as given on the command line (validated here).
+pub struct MergeOptions<'a> {
+    /// Input files, two or more.
+    pub inputs: &'a [PathBuf],
+    /// Strategy name.
+    pub strategy: &'a str,
+    /// Budget as typed (must be a non-negative integer).
+    pub budget: Option<&'a str>,
+    /// Minimum confidence as typed (a number).
+    pub min_confidence: Option<&'a str>,
+    /// `NAME=INT` agent priorities.
+    pub agent_priority: &'a [String],
+    /// Where to write the manifest.
+    pub manifest: Option<&'a Path>,
+    /// Where to write the merged memories.
+    pub output: &'a Path,
+}
+
+fn build(opts: &MergeOptions<'_>) -> Result<ContextMerge> {
+    let strategy = Strategy::parse(opts.strategy).map_err(|msg| CliError::BadOption { name: "--strategy", msg })?;
+    let mut cm = ContextMerge::new(strategy);
+    if let Some(b) = opts.budget {
+        let n: i64 = b.trim().parse().map_err(|_| CliError::BadOption { name: "--budget", msg: format!("must be a non-negative integer, got {b:?}") })?;
+        if n < 0 {
+            return Err(CliError::BadOption { name: "--budget", msg: format!("must be a non-negative integer, got {n}") });
+        }
+        cm.budget = Some(n as usize);
+    }
+    if let Some(m) = opts.min_confidence {
+        let x: f64 = m.trim().parse().map_err(|_| CliError::BadOption { name: "--min-confidence", msg: format!("must be a number, got {m:?}") })?;
+        if x.is_nan() {
+            return Err(CliError::BadOption { name: "--min-confidence", msg: "must be a number, got NaN".into() });
+        }
+        cm.min_confidence = x;
+    }
+    let mut prio = BTreeMap::new();
+    for p in opts.agent_priority {
+        let (name, v) = p.split_once('=').ok_or_else(|| CliError::BadOption { name: "--agent-priority", msg: format!("expected NAME=INT, got {p:?}") })?;
+        let v: i64 = v.trim().parse().map_err(|_| CliError::BadOption { name: "--agent-priority", msg: format!("priority of {name:?} must be an integer, got {v:?}") })?;
+        prio.insert(name.to_string(), v);
+    }
+    cm.agent_priority = prio;
+    // The content hash is only reported in the manifest.
+    cm.hash_content = opts.manifest.is_some();
+    Ok(cm)
+}
+
+/// Read one JSON-lines file of memories; blank lines are skipped.
+pub fn read_memories(path: &Path, bar: &indicatif::ProgressBar) -> Result<Vec<Memory>> {
+    let file = File::open(path).map_err(CliError::io(path))?;
+    if !file.metadata().map_err(CliError::io(path))?.is_file() {
+        return Err(CliError::NotAFile { path: path.to_path_buf() });
+    }
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut out = Vec::new();
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(CliError::io(path))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        bar.inc(n as u64);
+        let text = std::str::from_utf8(&buf).map_err(|e| CliError::Line { path: path.to_path_buf(), line: line_no, msg: format!("invalid UTF-8 at byte {}", e.valid_up_to()) })?;
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        out.push(parse_memory_line(text).map_err(|e| CliError::Line { path: path.to_path_buf(), line: line_no, msg: e.to_string() })?);
+    }
+    Ok(out)
+}
+
+/// Run `memory merge`.
+pub fn merge(opts: &MergeOptions<'_>) -> Result<()> {
+    let cm = build(opts)?;
+    let mut total = 0u64;
+    for p in opts.inputs {
+        total += files::file_size(p)?;
+    }
+    let bar = progress::bar(total, opts.inputs.len(), "reading memories");
+    // One thread per input file (the core merge itself is single-pass).
+    let lists: Vec<Vec<Memory>> = std::thread::scope(|s| {
+        let handles: Vec<_> = opts.inputs.iter().map(|p| s.spawn(|| read_memories(p, &bar))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect::<Result<Vec<_>>>()
+    })?;
+    bar.finish_and_clear();
+    let outcome = cm.merge_owned(lists);
+    let mut text = String::with_capacity(outcome.memories.len() * 96);
+    for m in &outcome.memories {
+        m.write_json_line(&mut text).map_err(CliError::encode(opts.output))?;
+        text.push('\n');
+    }
+    let manifest = match opts.manifest {
+        Some(mpath) => Some((mpath, outcome.manifest.to_json_pretty().map_err(CliError::encode(mpath))? + "\n")),
+        None => None,
+    };
+    let mut outputs: Vec<(&Path, &[u8])> = vec![(opts.output, text.as_bytes())];
+    if let Some((mpath, json)) = &manifest {
+        outputs.push((mpath, json.as_bytes()));
+    }
+    files::write_atomic_all(&outputs)
+}
