@@ -2,7 +2,6 @@
 //! per-node max (a slot missing on one side counts as 0, as in the reference). Payload `{type: "g_counter", counts: {node: int}}`.
 
 use alloc::format;
-use alloc::vec::Vec;
 
 use super::{as_map, check_type, field};
 use crate::error::{DecodeError, MergeError};
@@ -58,20 +57,13 @@ impl GCounter {
 
 impl Merge for GCounter {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
-        let mut keys: Vec<&Value> = self.counts.keys().chain(other.counts.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        let counts = keys
-            .into_iter()
-            .map(|k| {
-                let c = match (self.counts.get(k), other.counts.get(k)) {
-                    (Some(a), Some(b)) => *a.max(b),
-                    (Some(a), None) | (None, Some(a)) => (*a).max(0),
-                    (None, None) => 0,
-                };
-                (k.clone(), c)
+        let counts = OrderedMap::merge_join(&self.counts, &other.counts, |_, a, b| {
+            Some(match (a, b) {
+                (Some(a), Some(b)) => *a.max(b),
+                (Some(a), None) | (None, Some(a)) => (*a).max(0),
+                (None, None) => 0,
             })
-            .collect();
+        });
         Ok(GCounter { counts })
     }
 }
