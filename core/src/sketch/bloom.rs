@@ -148,27 +148,28 @@ impl MergeableBloom {
     /// Add many `int` items (same result as `add_int` on each; hashed in
     /// parallel lanes, and on several threads for large inputs with `std`).
     pub fn add_ints(&mut self, items: &[i64]) {
-        self.add_batch(items, |&i| ItemHash::of_int(i));
+        self.add_hashed(items.len(), |f| super::hash::for_each_h64_pair_int(items, SEED_H1, SEED_H2, f));
     }
 
     /// Add many `str` items (same result as `add_str` on each).
     pub fn add_strs<S: AsRef<str> + Sync>(&mut self, items: &[S]) {
-        self.add_batch(items, |s| ItemHash::of_str(s.as_ref()));
+        self.add_hashed(items.len(), |f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, |s| ItemHash::of_str(s.as_ref()), f));
     }
 
     /// Add many items of any kind (same result as `add` on each).
     pub fn add_values(&mut self, items: &[Value]) {
-        self.add_batch(items, ItemHash::of_value);
+        self.add_hashed(items.len(), |f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, ItemHash::of_value, f));
     }
 
-    fn add_batch<T: Sync>(&mut self, items: &[T], make: impl Fn(&T) -> ItemHash + Sync) {
+    /// Add `n` items whose hash pairs `hash_all` hands to its callback.
+    fn add_hashed(&mut self, n: usize, hash_all: impl FnOnce(&mut dyn FnMut(u64, u64))) {
         let mut this = core::mem::take(&mut self.bits);
         let (size, k) = (self.size, self.num_hashes);
-        super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, make, |h1, h2| {
+        hash_all(&mut |h1, h2| {
             for_each_position(h1, h2, size, k, |pos| this[(pos >> 3) as usize] |= 1 << (pos & 7));
         });
         self.bits = this;
-        self.count = self.count.saturating_add(items.len() as i64);
+        self.count = self.count.saturating_add(n as i64);
     }
 
     /// Add an item given its hashes under seeds 0 and 42.

@@ -113,24 +113,25 @@ impl MergeableCms {
     /// Add each `int` once (same result as `add_int(i, 1)` on each; hashed
     /// in parallel lanes, and on several threads for large inputs with `std`).
     pub fn add_ints(&mut self, items: &[i64]) {
-        self.add_batch(items, |&i| ItemHash::of_int(i));
+        self.add_hashed(|f| super::hash::for_each_h64_pair_int(items, SEED_H1, SEED_H2, f));
     }
 
     /// Add each `str` once (same result as `add_str(s, 1)` on each).
     pub fn add_strs<S: AsRef<str> + Sync>(&mut self, items: &[S]) {
-        self.add_batch(items, |s| ItemHash::of_str(s.as_ref()));
+        self.add_hashed(|f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, |s| ItemHash::of_str(s.as_ref()), f));
     }
 
     /// Add each item once (same result as `add(item, 1)` on each).
     pub fn add_values(&mut self, items: &[Value]) {
-        self.add_batch(items, ItemHash::of_value);
+        self.add_hashed(|f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, ItemHash::of_value, f));
     }
 
-    fn add_batch<T: Sync>(&mut self, items: &[T], make: impl Fn(&T) -> ItemHash + Sync) {
+    /// Add the items whose hash pairs `hash_all` hands to its callback.
+    fn add_hashed(&mut self, hash_all: impl FnOnce(&mut dyn FnMut(u64, u64))) {
         let mut table = core::mem::take(&mut self.table);
         let (w, d) = (self.width, self.depth);
         let mut added = 0i64;
-        super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, make, |h1, h2| {
+        hash_all(&mut |h1, h2| {
             for_each_column(h1, h2, w, d, |row, col| {
                 let c = &mut table[row * w as usize + col as usize];
                 *c = c.saturating_add(1);

@@ -78,7 +78,7 @@ impl MergeableHll {
     pub fn add_ints(&mut self, items: &[i64]) {
         let p = self.precision;
         let regs = &mut self.registers;
-        super::hash::for_each_h64(items, 0, |&i| ItemHash::of_int(i), |h| bump(regs, p, h));
+        super::hash::for_each_h64_int(items, 0, |h| bump(regs, p, h));
     }
 
     /// Add many `str` items (same result as `add_str` on each).
