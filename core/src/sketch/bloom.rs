@@ -231,9 +231,12 @@ impl MergeableBloom {
     /// The frame, byte-identical to [`crate::wire::encode_typed`] but
     /// without building a [`Value`] per byte.
     pub fn to_bytes(&self, compress: bool) -> Result<Vec<u8>, DecodeError> {
-        let mut payload = Vec::with_capacity(160 + 3 * self.bits.len());
-        self.encode_payload(&mut payload);
-        super::frame_from_payload(TypeTag::Bloom, payload, compress)
+        super::frame_with(TypeTag::Bloom, compress, 160 + self.bits_encoded_len(), |out| self.encode_payload(out))
+    }
+
+    /// Bytes the codec takes for `bits` (without the list header).
+    fn bits_encoded_len(&self) -> usize {
+        2 * self.bits.len() + 7 * self.bits.iter().filter(|&&b| b > 127).count()
     }
 
     /// Encode the payload straight into bytes.
@@ -251,8 +254,22 @@ impl MergeableBloom {
         int(out, self.num_hashes as i64);
         key(out, "bits");
         list_header(out, self.bits.len());
+        // each byte as the codec writes an int: SMALLINT b (b <= 127) or
+        // INT64 with seven zero bytes then b
+        let start = out.len();
+        out.resize(start + self.bits_encoded_len(), 0);
+        let buf = &mut out[start..];
+        let mut p = 0;
         for &b in &self.bits {
-            int(out, b as i64);
+            if b <= 127 {
+                buf[p] = crate::wire::codec::tag::SMALLINT;
+                buf[p + 1] = b;
+                p += 2;
+            } else {
+                buf[p] = crate::wire::codec::tag::INT64;
+                buf[p + 8] = b;
+                p += 9;
+            }
         }
         key(out, "count");
         int(out, self.count);

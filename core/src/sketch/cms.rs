@@ -180,9 +180,7 @@ impl MergeableCms {
     /// The frame, byte-identical to [`crate::wire::encode_typed`] but
     /// without building a [`Value`] per cell.
     pub fn to_bytes(&self, compress: bool) -> Result<Vec<u8>, DecodeError> {
-        let mut payload = Vec::with_capacity(96 + 5 * self.depth as usize + 2 * self.table.len());
-        self.encode_payload(&mut payload);
-        super::frame_from_payload(TypeTag::Cms, payload, compress)
+        super::frame_with(TypeTag::Cms, compress, 96 + 5 * self.depth as usize + 2 * self.table.len(), |out| self.encode_payload(out))
     }
 
     /// Encode the payload straight into bytes.

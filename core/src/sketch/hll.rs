@@ -142,9 +142,7 @@ impl MergeableHll {
     /// The frame, byte-identical to [`crate::wire::encode_typed`] but
     /// without building a [`Value`] per register.
     pub fn to_bytes(&self, compress: bool) -> Result<Vec<u8>, DecodeError> {
-        let mut payload = Vec::with_capacity(64 + 2 * self.registers.len());
-        self.encode_payload(&mut payload);
-        super::frame_from_payload(TypeTag::Hll, payload, compress)
+        super::frame_with(TypeTag::Hll, compress, 64 + 2 * self.registers.len(), |out| self.encode_payload(out))
     }
 
     /// Encode the payload (`to_value` through the codec) straight into bytes,
