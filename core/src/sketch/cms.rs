@@ -53,7 +53,7 @@ fn check_dims(width: i64, depth: i64) -> Result<(u64, u64), DecodeError> {
         return Err(DecodeError::shape(NAME, format!("width and depth must be >= 1, got ({width}, {depth})")));
     }
     let (w, d) = (width as u64, depth as u64);
-    if d > MAX_DEPTH || w.checked_mul(d).map_or(true, |c| c > MAX_CELLS) {
+    if d > MAX_DEPTH || w.checked_mul(d).is_none_or(|c| c > MAX_CELLS) {
         return Err(DecodeError::shape(NAME, format!("width × depth = {width} × {depth} exceeds {MAX_CELLS} cells (depth at most {MAX_DEPTH})")));
     }
     Ok((w, d))
