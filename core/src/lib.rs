@@ -22,7 +22,7 @@
 //! - [`object`]: the dynamic `AnyCrdt` used by the CLI and every binding.
 //! - [`laws`]: the law checker (commutativity, associativity, idempotency).
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -125,6 +125,13 @@ impl AnyCrdt {
 
     /// Decode a frame; also returns how its payload was encoded.
     pub fn decode(data: &[u8], limits: &Limits) -> Result<(AnyCrdt, PayloadEncoding), DecodeError> {
+        if let Ok((header, payload)) = wire::frame::frame_payload(data, limits) {
+            if header.tag == TypeTag::GCounter {
+                if let Some(g) = crate::crdt::GCounter::decode_codec_payload(&payload, limits.max_depth) {
+                    return Ok((AnyCrdt::GCounter(g), PayloadEncoding::Codec));
+                }
+            }
+        }
         let frame = wire::decode_frame(data, limits)?;
         Ok((AnyCrdt::from_value(frame.header.tag, &frame.value)?, frame.encoding))
     }
@@ -136,6 +143,17 @@ impl AnyCrdt {
 
     /// Encode with a given payload encoding (to reproduce a decoded frame).
     pub fn encode_with(&self, encoding: PayloadEncoding, compress: bool) -> Result<Vec<u8>, DecodeError> {
+        if let (AnyCrdt::GCounter(g), false) = (self, compress) {
+            let mut out = Vec::with_capacity(64 + 24 * g.counts().size_hint().0);
+            out.resize(wire::header::HEADER_SIZE, 0);
+            g.encode_codec_payload(&mut out);
+            let payload_len = out.len() - wire::header::HEADER_SIZE;
+            if let Ok(payload_len) = u32::try_from(payload_len) {
+                let header = wire::header::Header { version: wire::header::PROTOCOL_VERSION, tag: TypeTag::GCounter, flags: 0, payload_len };
+                out[..wire::header::HEADER_SIZE].copy_from_slice(&header.to_bytes());
+                return Ok(out);
+            }
+        }
         wire::encode_frame(self.tag(), &self.to_value(), encoding, compress)
     }
 

@@ -4,7 +4,6 @@
 
 use alloc::format;
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::cmp::Ordering;
 
 use super::{as_list, as_map, check_type, field, int_field, str_field};
@@ -91,10 +90,7 @@ impl VectorClock {
         *slot = (*slot).max(c);
     }
     fn join(&self, other: &Self) -> Self {
-        let mut keys: Vec<&String> = self.clocks.keys().chain(other.clocks.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        VectorClock { clocks: keys.into_iter().map(|k| (k.clone(), self.get(k).max(other.get(k)))).collect() }
+        VectorClock { clocks: OrderedMap::merge_join(&self.clocks, &other.clocks, |_, a, b| Some(a.copied().unwrap_or(0).max(b.copied().unwrap_or(0)))) }
     }
     fn clocks_value(&self) -> Value {
         Value::Map(self.clocks.iter().map(|(k, &v)| (Value::str(k.as_str()), Value::Int(v as i64))).collect())

@@ -70,33 +70,22 @@ impl LwwMap {
     }
 }
 
-fn union_keys<'a, V>(a: &'a OrderedMap<Value, V>, b: &'a OrderedMap<Value, V>) -> Vec<&'a Value> {
-    let mut keys: Vec<&Value> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys
-}
-
 impl Merge for LwwMap {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
-        let mut registers = OrderedMap::new();
-        for k in union_keys(&self.registers, &other.registers) {
-            let r = match (self.registers.get(k), other.registers.get(k)) {
-                (Some(a), Some(b)) => a.merge(b)?,
-                (Some(a), None) | (None, Some(a)) => a.clone(),
-                (None, None) => continue,
-            };
-            registers.insert(k.clone(), r);
+        let mut failed = None;
+        let registers = OrderedMap::merge_join(&self.registers, &other.registers, |_, a, b| match (a, b) {
+            (Some(a), Some(b)) => a.merge(b).map_err(|e| failed = failed.take().or(Some(e))).ok(),
+            (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+            (None, None) => None,
+        });
+        if let Some(e) = failed {
+            return Err(e);
         }
-        let mut tombstones = OrderedMap::new();
-        for k in union_keys(&self.tombstones, &other.tombstones) {
-            let t = match (self.tombstones.get(k), other.tombstones.get(k)) {
-                (Some(a), Some(b)) => *a.max(b),
-                (Some(a), None) | (None, Some(a)) => *a,
-                (None, None) => continue,
-            };
-            tombstones.insert(k.clone(), t);
-        }
+        let tombstones = OrderedMap::merge_join(&self.tombstones, &other.tombstones, |_, a, b| match (a, b) {
+            (Some(a), Some(b)) => Some(*a.max(b)),
+            (Some(a), None) | (None, Some(a)) => Some(*a),
+            (None, None) => None,
+        });
         Ok(LwwMap { registers, tombstones })
     }
 }

@@ -146,40 +146,33 @@ fn read_tag_map(v: &Value, what: &str) -> Result<OrderedMap<String, Tags>, Decod
     Ok(out)
 }
 
-fn sorted_union(a: Option<&Tags>, b: Option<&Tags>) -> Vec<String> {
-    let mut v: Vec<String> = a.into_iter().chain(b).flat_map(|t| t.keys().cloned()).collect();
-    v.sort();
-    v.dedup();
-    v
+/// `(a ∪ b) − dead` (`dead` = `None`: nothing removed), in tag order.
+fn tag_union(a: Option<&Tags>, b: Option<&Tags>, dead: Option<&Tags>) -> Tags {
+    let empty = Tags::new();
+    match dead {
+        Some(dead) if !dead.is_empty() => OrderedMap::merge_join(a.unwrap_or(&empty), b.unwrap_or(&empty), |t, _, _| (!dead.contains_key(t)).then_some(())),
+        _ => OrderedMap::merge_join(a.unwrap_or(&empty), b.unwrap_or(&empty), |_, _, _| Some(())),
+    }
 }
 
 impl Merge for OrSet {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
-        let mut keys: Vec<&String> = self.elements.keys().chain(other.elements.keys()).chain(self.removed.keys()).chain(other.removed.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        let mut elements = OrderedMap::new();
-        let mut removed = OrderedMap::new();
-        for k in keys {
-            let dead = sorted_union(self.removed.get(k), other.removed.get(k));
-            let live: Tags = sorted_union(self.elements.get(k), other.elements.get(k)).into_iter().filter(|t| dead.binary_search(t).is_err()).map(|t| (t, ())).collect();
-            elements.insert(k.clone(), live);
-            if !dead.is_empty() {
-                removed.insert(k.clone(), dead.into_iter().map(|t| (t, ())).collect());
+        let removed: OrderedMap<String, Tags> = OrderedMap::merge_join(&self.removed, &other.removed, |_, a, b| Some(tag_union(a, b, None)));
+        let mut elements = OrderedMap::merge_join(&self.elements, &other.elements, |k, a, b| Some(tag_union(a, b, removed.get(k))));
+        // an element known only by its tombstones still appears (with no live tag)
+        if removed.iter().any(|(k, _)| !elements.contains_key(k)) {
+            for (k, _) in removed.iter() {
+                if !elements.contains_key(k) {
+                    elements.insert(k.clone(), Tags::new());
+                }
             }
+            elements.sort_keys();
         }
-        let mut types = OrderedMap::new();
-        let mut tkeys: Vec<&String> = self.types.keys().chain(other.types.keys()).collect();
-        tkeys.sort();
-        tkeys.dedup();
-        for k in tkeys {
-            let t = match (self.types.get(k), other.types.get(k)) {
-                (Some(a), Some(b)) => a.max(b),
-                (Some(a), None) | (None, Some(a)) => a,
-                (None, None) => continue,
-            };
-            types.insert(k.clone(), t.clone());
-        }
+        let types = OrderedMap::merge_join(&self.types, &other.types, |_, a: Option<&String>, b: Option<&String>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.max(b).clone()),
+            (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+            (None, None) => None,
+        });
         Ok(OrSet { elements, types, removed })
     }
 }

@@ -148,27 +148,28 @@ impl MergeableBloom {
     /// Add many `int` items (same result as `add_int` on each; hashed in
     /// parallel lanes, and on several threads for large inputs with `std`).
     pub fn add_ints(&mut self, items: &[i64]) {
-        self.add_batch(items, |&i| ItemHash::of_int(i));
+        self.add_hashed(items.len(), |f| super::hash::for_each_h64_pair_int(items, SEED_H1, SEED_H2, f));
     }
 
     /// Add many `str` items (same result as `add_str` on each).
     pub fn add_strs<S: AsRef<str> + Sync>(&mut self, items: &[S]) {
-        self.add_batch(items, |s| ItemHash::of_str(s.as_ref()));
+        self.add_hashed(items.len(), |f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, |s| ItemHash::of_str(s.as_ref()), f));
     }
 
     /// Add many items of any kind (same result as `add` on each).
     pub fn add_values(&mut self, items: &[Value]) {
-        self.add_batch(items, ItemHash::of_value);
+        self.add_hashed(items.len(), |f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, ItemHash::of_value, f));
     }
 
-    fn add_batch<T: Sync>(&mut self, items: &[T], make: impl Fn(&T) -> ItemHash + Sync) {
+    /// Add `n` items whose hash pairs `hash_all` hands to its callback.
+    fn add_hashed(&mut self, n: usize, hash_all: impl FnOnce(&mut dyn FnMut(u64, u64))) {
         let mut this = core::mem::take(&mut self.bits);
         let (size, k) = (self.size, self.num_hashes);
-        super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, make, |h1, h2| {
+        hash_all(&mut |h1, h2| {
             for_each_position(h1, h2, size, k, |pos| this[(pos >> 3) as usize] |= 1 << (pos & 7));
         });
         self.bits = this;
-        self.count = self.count.saturating_add(items.len() as i64);
+        self.count = self.count.saturating_add(n as i64);
     }
 
     /// Add an item given its hashes under seeds 0 and 42.
@@ -230,9 +231,12 @@ impl MergeableBloom {
     /// The frame, byte-identical to [`crate::wire::encode_typed`] but
     /// without building a [`Value`] per byte.
     pub fn to_bytes(&self, compress: bool) -> Result<Vec<u8>, DecodeError> {
-        let mut payload = Vec::with_capacity(160 + 3 * self.bits.len());
-        self.encode_payload(&mut payload);
-        super::frame_from_payload(TypeTag::Bloom, payload, compress)
+        super::frame_with(TypeTag::Bloom, compress, 160 + self.bits_encoded_len(), |out| self.encode_payload(out))
+    }
+
+    /// Bytes the codec takes for `bits` (without the list header).
+    fn bits_encoded_len(&self) -> usize {
+        2 * self.bits.len() + 7 * self.bits.iter().filter(|&&b| b > 127).count()
     }
 
     /// Encode the payload straight into bytes.
@@ -250,8 +254,22 @@ impl MergeableBloom {
         int(out, self.num_hashes as i64);
         key(out, "bits");
         list_header(out, self.bits.len());
+        // each byte as the codec writes an int: SMALLINT b (b <= 127) or
+        // INT64 with seven zero bytes then b
+        let start = out.len();
+        out.resize(start + self.bits_encoded_len(), 0);
+        let buf = &mut out[start..];
+        let mut p = 0;
         for &b in &self.bits {
-            int(out, b as i64);
+            if b <= 127 {
+                buf[p] = crate::wire::codec::tag::SMALLINT;
+                buf[p + 1] = b;
+                p += 2;
+            } else {
+                buf[p] = crate::wire::codec::tag::INT64;
+                buf[p + 8] = b;
+                p += 9;
+            }
         }
         key(out, "count");
         int(out, self.count);

@@ -53,7 +53,7 @@ fn check_dims(width: i64, depth: i64) -> Result<(u64, u64), DecodeError> {
         return Err(DecodeError::shape(NAME, format!("width and depth must be >= 1, got ({width}, {depth})")));
     }
     let (w, d) = (width as u64, depth as u64);
-    if d > MAX_DEPTH || w.checked_mul(d).map_or(true, |c| c > MAX_CELLS) {
+    if d > MAX_DEPTH || w.checked_mul(d).is_none_or(|c| c > MAX_CELLS) {
         return Err(DecodeError::shape(NAME, format!("width × depth = {width} × {depth} exceeds {MAX_CELLS} cells (depth at most {MAX_DEPTH})")));
     }
     Ok((w, d))
@@ -113,24 +113,25 @@ impl MergeableCms {
     /// Add each `int` once (same result as `add_int(i, 1)` on each; hashed
     /// in parallel lanes, and on several threads for large inputs with `std`).
     pub fn add_ints(&mut self, items: &[i64]) {
-        self.add_batch(items, |&i| ItemHash::of_int(i));
+        self.add_hashed(|f| super::hash::for_each_h64_pair_int(items, SEED_H1, SEED_H2, f));
     }
 
     /// Add each `str` once (same result as `add_str(s, 1)` on each).
     pub fn add_strs<S: AsRef<str> + Sync>(&mut self, items: &[S]) {
-        self.add_batch(items, |s| ItemHash::of_str(s.as_ref()));
+        self.add_hashed(|f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, |s| ItemHash::of_str(s.as_ref()), f));
     }
 
     /// Add each item once (same result as `add(item, 1)` on each).
     pub fn add_values(&mut self, items: &[Value]) {
-        self.add_batch(items, ItemHash::of_value);
+        self.add_hashed(|f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, ItemHash::of_value, f));
     }
 
-    fn add_batch<T: Sync>(&mut self, items: &[T], make: impl Fn(&T) -> ItemHash + Sync) {
+    /// Add the items whose hash pairs `hash_all` hands to its callback.
+    fn add_hashed(&mut self, hash_all: impl FnOnce(&mut dyn FnMut(u64, u64))) {
         let mut table = core::mem::take(&mut self.table);
         let (w, d) = (self.width, self.depth);
         let mut added = 0i64;
-        super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, make, |h1, h2| {
+        hash_all(&mut |h1, h2| {
             for_each_column(h1, h2, w, d, |row, col| {
                 let c = &mut table[row * w as usize + col as usize];
                 *c = c.saturating_add(1);
@@ -179,9 +180,7 @@ impl MergeableCms {
     /// The frame, byte-identical to [`crate::wire::encode_typed`] but
     /// without building a [`Value`] per cell.
     pub fn to_bytes(&self, compress: bool) -> Result<Vec<u8>, DecodeError> {
-        let mut payload = Vec::with_capacity(96 + 5 * self.depth as usize + 2 * self.table.len());
-        self.encode_payload(&mut payload);
-        super::frame_from_payload(TypeTag::Cms, payload, compress)
+        super::frame_with(TypeTag::Cms, compress, 96 + 5 * self.depth as usize + 2 * self.table.len(), |out| self.encode_payload(out))
     }
 
     /// Encode the payload straight into bytes.

@@ -178,7 +178,7 @@ pub fn h64_lanes<const N: usize>(items: [&ItemHash; N], seeds: [u32; N]) -> [u64
             State::Long(_) => all_short = false,
         }
     }
-    let [_, _, c, d] = compress_lanes::<N>(&w);
+    let (c, d) = compress_cd::<N>(&w);
     let mut out = [0u64; N];
     for l in 0..N {
         out[l] = if all_short || matches!(items[l].state, State::Short { .. }) {
@@ -246,26 +246,126 @@ fn split_run<T: Sync, O: Send>(items: &[T], out: &mut [O], work: impl Fn(&[T], &
     work(items, out)
 }
 
+/// Run `batch` over `items` block by block (on several threads with
+/// `std`) and hand each output to `sink` in input order.
+fn drive<T: Sync, O: Copy + Default + Send>(items: &[T], batch: impl Fn(&[T], &mut [O]) + Sync, mut sink: impl FnMut(O)) {
+    let mut buf = alloc::vec![O::default(); items.len().min(BATCH_BLOCK)];
+    for block in items.chunks(BATCH_BLOCK) {
+        let out = &mut buf[..block.len()];
+        split_run(block, out, &batch);
+        out.iter().for_each(|&h| sink(h));
+    }
+}
+
 /// Hash many items under one seed and hand each hash to `sink` in input
 /// order. Hashing runs lane-parallel and, with `std`, on several threads
 /// for large inputs; `sink` runs on the calling thread.
-pub fn for_each_h64<T: Sync>(items: &[T], seed: u32, make: impl Fn(&T) -> ItemHash + Sync, mut sink: impl FnMut(u64)) {
-    let mut buf = alloc::vec![0u64; items.len().min(BATCH_BLOCK)];
-    for block in items.chunks(BATCH_BLOCK) {
-        let out = &mut buf[..block.len()];
-        split_run(block, out, |ic, oc| seq_batch1(ic, seed, &make, oc));
-        out.iter().for_each(|&h| sink(h));
-    }
+pub fn for_each_h64<T: Sync>(items: &[T], seed: u32, make: impl Fn(&T) -> ItemHash + Sync, sink: impl FnMut(u64)) {
+    drive(items, |ic, oc| seq_batch1(ic, seed, &make, oc), sink);
 }
 
 /// Hash many items under two seeds and hand each pair to `sink` in input
 /// order (see [`for_each_h64`]).
 pub fn for_each_h64_pair<T: Sync>(items: &[T], s1: u32, s2: u32, make: impl Fn(&T) -> ItemHash + Sync, mut sink: impl FnMut(u64, u64)) {
-    let mut buf = alloc::vec![(0u64, 0u64); items.len().min(BATCH_BLOCK)];
-    for block in items.chunks(BATCH_BLOCK) {
-        let out = &mut buf[..block.len()];
-        split_run(block, out, |ic, oc| seq_batch2(ic, s1, s2, &make, oc));
-        out.iter().for_each(|&(a, b)| sink(a, b));
+    drive(items, |ic, oc| seq_batch2(ic, s1, s2, &make, oc), |(a, b)| sink(a, b));
+}
+
+/// [`for_each_h64`] for Python `int`s: the reprs are rendered straight into
+/// the MD5 blocks.
+pub fn for_each_h64_int(items: &[i64], seed: u32, sink: impl FnMut(u64)) {
+    drive(items, |ic, oc| int_batch1(ic, seed, oc), sink);
+}
+
+/// [`for_each_h64_pair`] for Python `int`s.
+pub fn for_each_h64_pair_int(items: &[i64], s1: u32, s2: u32, mut sink: impl FnMut(u64, u64)) {
+    drive(items, |ic, oc| int_batch2(ic, s1, s2, oc), |(a, b)| sink(a, b));
+}
+
+/// `repr(i)` written at the start of a zeroed 64-byte block; returns the
+/// block and the repr's length (at most 20).
+#[inline(always)]
+fn int_block(i: i64) -> ([u8; 64], usize) {
+    let mut blk = [0u8; 64];
+    let neg = usize::from(i < 0);
+    let mut u = i.unsigned_abs();
+    let mut digits = 1;
+    let mut t = u;
+    while t >= 10 {
+        t /= 10;
+        digits += 1;
+    }
+    let n = digits + neg;
+    let mut pos = n;
+    loop {
+        pos -= 1;
+        blk[pos & 63] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if neg == 1 {
+        blk[0] = b'-';
+    }
+    (blk, n)
+}
+
+/// Finish a block from [`int_block`] with `seed` and the MD5 padding, as
+/// 16 little-endian words.
+#[inline(always)]
+fn seal_block(mut blk: [u8; 64], n: usize, seed: u32) -> [u32; 16] {
+    let n = n.min(SHORT);
+    blk[n..n + 4].copy_from_slice(&seed.to_be_bytes());
+    blk[n + 4] = 0x80;
+    blk[56..64].copy_from_slice(&(((n + 4) as u64) * 8).to_le_bytes());
+    core::array::from_fn(|k| u32::from_le_bytes([blk[4 * k], blk[4 * k + 1], blk[4 * k + 2], blk[4 * k + 3]]))
+}
+
+/// `out[i] = h64_int(items[i], seed)`, eight per lane-parallel MD5.
+fn int_batch1(items: &[i64], seed: u32, out: &mut [u64]) {
+    let mut it = items.chunks_exact(8);
+    let mut oc = out.chunks_exact_mut(8);
+    for (c, o) in (&mut it).zip(&mut oc) {
+        let mut w = [[0u32; 8]; 16];
+        for l in 0..8 {
+            let (blk, n) = int_block(c[l]);
+            let words = seal_block(blk, n, seed);
+            for k in 0..16 {
+                w[k][l] = words[k];
+            }
+        }
+        let (cc, dd) = compress_cd::<8>(&w);
+        for l in 0..8 {
+            o[l] = digest_low64(cc[l], dd[l]);
+        }
+    }
+    for (&x, o) in it.remainder().iter().zip(oc.into_remainder()) {
+        *o = h64_int(x, seed);
+    }
+}
+
+/// `out[i] = (h64_int(items[i], s1), h64_int(items[i], s2))`, four items per
+/// lane-parallel MD5.
+fn int_batch2(items: &[i64], s1: u32, s2: u32, out: &mut [(u64, u64)]) {
+    let mut it = items.chunks_exact(4);
+    let mut oc = out.chunks_exact_mut(4);
+    for (c, o) in (&mut it).zip(&mut oc) {
+        let mut w = [[0u32; 8]; 16];
+        for l in 0..4 {
+            let (blk, n) = int_block(c[l]);
+            let (w1, w2) = (seal_block(blk, n, s1), seal_block(blk, n, s2));
+            for k in 0..16 {
+                w[k][2 * l] = w1[k];
+                w[k][2 * l + 1] = w2[k];
+            }
+        }
+        let (cc, dd) = compress_cd::<8>(&w);
+        for l in 0..4 {
+            o[l] = (digest_low64(cc[2 * l], dd[2 * l]), digest_low64(cc[2 * l + 1], dd[2 * l + 1]));
+        }
+    }
+    for (&x, o) in it.remainder().iter().zip(oc.into_remainder()) {
+        *o = (h64_int(x, s1), h64_int(x, s2));
     }
 }
 
@@ -296,6 +396,20 @@ fn digest_low64(c: u32, d: u32) -> u64 {
 #[inline]
 fn digest_u128(a: u32, b: u32, c: u32, d: u32) -> u128 {
     ((a.swap_bytes() as u128) << 96) | ((b.swap_bytes() as u128) << 64) | ((c.swap_bytes() as u128) << 32) | d.swap_bytes() as u128
+}
+
+/// Final `(c, d)` of `N` single-block MD5s: explicit SIMD for eight lanes
+/// on x86_64 (the generic lanes do not vectorize), the generic lanes otherwise.
+#[inline(always)]
+fn compress_cd<const N: usize>(w: &[[u32; N]; 16]) -> ([u32; N], [u32; N]) {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    if N == 8 {
+        let w8: [[u32; 8]; 16] = core::array::from_fn(|k| core::array::from_fn(|l| w[k][l]));
+        let (c8, d8) = x86::md5x8_cd(&w8);
+        return (core::array::from_fn(|l| c8[l]), core::array::from_fn(|l| d8[l]));
+    }
+    let [_, _, c, d] = compress_lanes::<N>(w);
+    (c, d)
 }
 
 /// One MD5 compression from the initial state over `N` independent blocks
@@ -391,6 +505,268 @@ fn compress_lanes<const N: usize>(w: &[[u32; N]; 16]) -> [[u32; N]; 4] {
         d[l] = d[l].wrapping_add(INIT[3]);
     }
     [a, b, c, d]
+}
+
+/// The 64 MD5 steps over a lane vector type `$V` (methods `splat`, `add`,
+/// `xor`, `and`, `or`, `ornot`, `rol::<S, 32 - S>`), message words `$w:
+/// [$V; 16]`; evaluates to the final `(c, d)` (initial state added).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+macro_rules! md5_vec_cd {
+    ($V:ident, $w:ident) => {{
+        let mut a = $V::splat(INIT[0]);
+        let mut b = $V::splat(INIT[1]);
+        let mut c = $V::splat(INIT[2]);
+        let mut d = $V::splat(INIT[3]);
+        macro_rules! st {
+            (F, $a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr, $t:expr) => {
+                st!(@ $d.xor($b.and($c.xor($d))), $a, $b, $k, $s, $t)
+            };
+            (G, $a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr, $t:expr) => {
+                st!(@ $c.xor($d.and($b.xor($c))), $a, $b, $k, $s, $t)
+            };
+            (H, $a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr, $t:expr) => {
+                st!(@ $b.xor($c).xor($d), $a, $b, $k, $s, $t)
+            };
+            (I, $a:ident, $b:ident, $c:ident, $d:ident, $k:expr, $s:expr, $t:expr) => {
+                st!(@ $c.xor($b.ornot($d)), $a, $b, $k, $s, $t)
+            };
+            (@ $f:expr, $a:ident, $b:ident, $k:expr, $s:expr, $t:expr) => {
+                $a = $b.add($a.add($f).add($V::splat($t).add($w[$k])).rol::<$s, { 32 - $s }>())
+            };
+        }
+        st!(F, a, b, c, d, 0, 7, 0xd76a_a478);
+        st!(F, d, a, b, c, 1, 12, 0xe8c7_b756);
+        st!(F, c, d, a, b, 2, 17, 0x2420_70db);
+        st!(F, b, c, d, a, 3, 22, 0xc1bd_ceee);
+        st!(F, a, b, c, d, 4, 7, 0xf57c_0faf);
+        st!(F, d, a, b, c, 5, 12, 0x4787_c62a);
+        st!(F, c, d, a, b, 6, 17, 0xa830_4613);
+        st!(F, b, c, d, a, 7, 22, 0xfd46_9501);
+        st!(F, a, b, c, d, 8, 7, 0x6980_98d8);
+        st!(F, d, a, b, c, 9, 12, 0x8b44_f7af);
+        st!(F, c, d, a, b, 10, 17, 0xffff_5bb1);
+        st!(F, b, c, d, a, 11, 22, 0x895c_d7be);
+        st!(F, a, b, c, d, 12, 7, 0x6b90_1122);
+        st!(F, d, a, b, c, 13, 12, 0xfd98_7193);
+        st!(F, c, d, a, b, 14, 17, 0xa679_438e);
+        st!(F, b, c, d, a, 15, 22, 0x49b4_0821);
+        st!(G, a, b, c, d, 1, 5, 0xf61e_2562);
+        st!(G, d, a, b, c, 6, 9, 0xc040_b340);
+        st!(G, c, d, a, b, 11, 14, 0x265e_5a51);
+        st!(G, b, c, d, a, 0, 20, 0xe9b6_c7aa);
+        st!(G, a, b, c, d, 5, 5, 0xd62f_105d);
+        st!(G, d, a, b, c, 10, 9, 0x0244_1453);
+        st!(G, c, d, a, b, 15, 14, 0xd8a1_e681);
+        st!(G, b, c, d, a, 4, 20, 0xe7d3_fbc8);
+        st!(G, a, b, c, d, 9, 5, 0x21e1_cde6);
+        st!(G, d, a, b, c, 14, 9, 0xc337_07d6);
+        st!(G, c, d, a, b, 3, 14, 0xf4d5_0d87);
+        st!(G, b, c, d, a, 8, 20, 0x455a_14ed);
+        st!(G, a, b, c, d, 13, 5, 0xa9e3_e905);
+        st!(G, d, a, b, c, 2, 9, 0xfcef_a3f8);
+        st!(G, c, d, a, b, 7, 14, 0x676f_02d9);
+        st!(G, b, c, d, a, 12, 20, 0x8d2a_4c8a);
+        st!(H, a, b, c, d, 5, 4, 0xfffa_3942);
+        st!(H, d, a, b, c, 8, 11, 0x8771_f681);
+        st!(H, c, d, a, b, 11, 16, 0x6d9d_6122);
+        st!(H, b, c, d, a, 14, 23, 0xfde5_380c);
+        st!(H, a, b, c, d, 1, 4, 0xa4be_ea44);
+        st!(H, d, a, b, c, 4, 11, 0x4bde_cfa9);
+        st!(H, c, d, a, b, 7, 16, 0xf6bb_4b60);
+        st!(H, b, c, d, a, 10, 23, 0xbebf_bc70);
+        st!(H, a, b, c, d, 13, 4, 0x289b_7ec6);
+        st!(H, d, a, b, c, 0, 11, 0xeaa1_27fa);
+        st!(H, c, d, a, b, 3, 16, 0xd4ef_3085);
+        st!(H, b, c, d, a, 6, 23, 0x0488_1d05);
+        st!(H, a, b, c, d, 9, 4, 0xd9d4_d039);
+        st!(H, d, a, b, c, 12, 11, 0xe6db_99e5);
+        st!(H, c, d, a, b, 15, 16, 0x1fa2_7cf8);
+        st!(H, b, c, d, a, 2, 23, 0xc4ac_5665);
+        st!(I, a, b, c, d, 0, 6, 0xf429_2244);
+        st!(I, d, a, b, c, 7, 10, 0x432a_ff97);
+        st!(I, c, d, a, b, 14, 15, 0xab94_23a7);
+        st!(I, b, c, d, a, 5, 21, 0xfc93_a039);
+        st!(I, a, b, c, d, 12, 6, 0x655b_59c3);
+        st!(I, d, a, b, c, 3, 10, 0x8f0c_cc92);
+        st!(I, c, d, a, b, 10, 15, 0xffef_f47d);
+        st!(I, b, c, d, a, 1, 21, 0x8584_5dd1);
+        st!(I, a, b, c, d, 8, 6, 0x6fa8_7e4f);
+        st!(I, d, a, b, c, 15, 10, 0xfe2c_e6e0);
+        st!(I, c, d, a, b, 6, 15, 0xa301_4314);
+        st!(I, b, c, d, a, 13, 21, 0x4e08_11a1);
+        st!(I, a, b, c, d, 4, 6, 0xf753_7e82);
+        st!(I, d, a, b, c, 11, 10, 0xbd3a_f235);
+        st!(I, c, d, a, b, 2, 15, 0x2ad7_d2bb);
+        st!(I, b, c, d, a, 9, 21, 0xeb86_d391);
+        let _ = (a, b);
+        (c.add($V::splat(INIT[2])), d.add($V::splat(INIT[3])))
+    }};
+}
+
+/// Eight MD5 lanes on x86_64: two SSE2 vectors (SSE2 is part of the
+/// x86_64 baseline) and, with `std`, one AVX2 vector where the CPU has it.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod x86 {
+    use super::INIT;
+    use core::arch::x86_64::*;
+
+    /// Eight u32 lanes as two SSE2 vectors.
+    #[derive(Clone, Copy)]
+    struct V2(__m128i, __m128i);
+
+    impl V2 {
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        fn splat(x: u32) -> Self {
+            let v = _mm_set1_epi32(x as i32);
+            V2(v, v)
+        }
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        fn add(self, o: Self) -> Self {
+            V2(_mm_add_epi32(self.0, o.0), _mm_add_epi32(self.1, o.1))
+        }
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        fn xor(self, o: Self) -> Self {
+            V2(_mm_xor_si128(self.0, o.0), _mm_xor_si128(self.1, o.1))
+        }
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        fn and(self, o: Self) -> Self {
+            V2(_mm_and_si128(self.0, o.0), _mm_and_si128(self.1, o.1))
+        }
+        /// `self | !o`.
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        fn ornot(self, o: Self) -> Self {
+            let ones = _mm_set1_epi32(-1);
+            V2(_mm_or_si128(self.0, _mm_xor_si128(o.0, ones)), _mm_or_si128(self.1, _mm_xor_si128(o.1, ones)))
+        }
+        #[inline]
+        #[target_feature(enable = "sse2")]
+        fn rol<const S: i32, const R: i32>(self) -> Self {
+            V2(_mm_or_si128(_mm_slli_epi32::<S>(self.0), _mm_srli_epi32::<R>(self.0)), _mm_or_si128(_mm_slli_epi32::<S>(self.1), _mm_srli_epi32::<R>(self.1)))
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn load4(w: &[u32; 8], at: usize) -> __m128i {
+        _mm_set_epi32(w[at + 3] as i32, w[at + 2] as i32, w[at + 1] as i32, w[at] as i32)
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn store4(v: __m128i, out: &mut [u32; 8], at: usize) {
+        out[at] = _mm_cvtsi128_si32(v) as u32;
+        out[at + 1] = _mm_cvtsi128_si32(_mm_shuffle_epi32::<0b01_01_01_01>(v)) as u32;
+        out[at + 2] = _mm_cvtsi128_si32(_mm_shuffle_epi32::<0b10_10_10_10>(v)) as u32;
+        out[at + 3] = _mm_cvtsi128_si32(_mm_shuffle_epi32::<0b11_11_11_11>(v)) as u32;
+    }
+
+    /// Final `(c, d)` of eight single-block MD5s, SSE2.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn md5x8_cd_sse2(words: &[[u32; 8]; 16]) -> ([u32; 8], [u32; 8]) {
+        let w: [V2; 16] = core::array::from_fn(|k| V2(load4(&words[k], 0), load4(&words[k], 4)));
+        let (c, d) = md5_vec_cd!(V2, w);
+        let (mut co, mut do_) = ([0u32; 8], [0u32; 8]);
+        store4(c.0, &mut co, 0);
+        store4(c.1, &mut co, 4);
+        store4(d.0, &mut do_, 0);
+        store4(d.1, &mut do_, 4);
+        (co, do_)
+    }
+
+    /// Eight u32 lanes as one AVX2 vector.
+    #[cfg(feature = "std")]
+    #[derive(Clone, Copy)]
+    struct V1(__m256i);
+
+    #[cfg(feature = "std")]
+    impl V1 {
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn splat(x: u32) -> Self {
+            V1(_mm256_set1_epi32(x as i32))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn add(self, o: Self) -> Self {
+            V1(_mm256_add_epi32(self.0, o.0))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn xor(self, o: Self) -> Self {
+            V1(_mm256_xor_si256(self.0, o.0))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn and(self, o: Self) -> Self {
+            V1(_mm256_and_si256(self.0, o.0))
+        }
+        /// `self | !o`.
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn ornot(self, o: Self) -> Self {
+            V1(_mm256_or_si256(self.0, _mm256_xor_si256(o.0, _mm256_set1_epi32(-1))))
+        }
+        #[inline]
+        #[target_feature(enable = "avx2")]
+        fn rol<const S: i32, const R: i32>(self) -> Self {
+            V1(_mm256_or_si256(_mm256_slli_epi32::<S>(self.0), _mm256_srli_epi32::<R>(self.0)))
+        }
+    }
+
+    /// Final `(c, d)` of eight single-block MD5s, AVX2.
+    #[cfg(feature = "std")]
+    #[target_feature(enable = "avx2")]
+    fn md5x8_cd_avx2(words: &[[u32; 8]; 16]) -> ([u32; 8], [u32; 8]) {
+        let ld = |x: &[u32; 8]| _mm256_set_epi32(x[7] as i32, x[6] as i32, x[5] as i32, x[4] as i32, x[3] as i32, x[2] as i32, x[1] as i32, x[0] as i32);
+        let w: [V1; 16] = core::array::from_fn(|k| V1(ld(&words[k])));
+        let (c, d) = md5_vec_cd!(V1, w);
+        let (mut co, mut do_) = ([0u32; 8], [0u32; 8]);
+        store4(_mm256_castsi256_si128(c.0), &mut co, 0);
+        store4(_mm256_extracti128_si256::<1>(c.0), &mut co, 4);
+        store4(_mm256_castsi256_si128(d.0), &mut do_, 0);
+        store4(_mm256_extracti128_si256::<1>(d.0), &mut do_, 4);
+        (co, do_)
+    }
+
+    #[cfg(test)]
+    type Cd8 = ([u32; 8], [u32; 8]);
+
+    /// Both x86 paths, whatever the CPU: `(sse2, avx2 if the CPU has it)`.
+    #[cfg(test)]
+    #[allow(unsafe_code)]
+    pub(super) fn md5x8_cd_both(words: &[[u32; 8]; 16]) -> (Cd8, Option<Cd8>) {
+        // SAFETY: as in `md5x8_cd`.
+        let sse2 = unsafe { md5x8_cd_sse2(words) };
+        #[cfg(feature = "std")]
+        // SAFETY: as in `md5x8_cd`.
+        let avx2 = std::is_x86_feature_detected!("avx2").then(|| unsafe { md5x8_cd_avx2(words) });
+        #[cfg(not(feature = "std"))]
+        let avx2 = None;
+        (sse2, avx2)
+    }
+
+    /// Final `(c, d)` of eight single-block MD5s: AVX2 where the CPU has it
+    /// (checked at run time, with `std`), SSE2 otherwise.
+    #[allow(unsafe_code)]
+    #[inline]
+    pub(super) fn md5x8_cd(words: &[[u32; 8]; 16]) -> ([u32; 8], [u32; 8]) {
+        #[cfg(feature = "std")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: `md5x8_cd_avx2` needs AVX2 (and what it implies), and
+            // the CPU was just checked to have it.
+            return unsafe { md5x8_cd_avx2(words) };
+        }
+        // SAFETY: `md5x8_cd_sse2` needs SSE2, which this build assumes of
+        // the CPU (the module is compiled only with `target_feature = "sse2"`,
+        // part of the x86_64 baseline).
+        unsafe { md5x8_cd_sse2(words) }
+    }
 }
 
 /// MD5 of `repr(item)` + seed (big-endian u32), as a big-endian u128.
@@ -599,6 +975,43 @@ mod tests {
             let short = ItemHash::of_int(n as i64);
             let [x, y, z, u] = h64_lanes([&ih, &short, &ih, &short], [0, 0, 42, 42]);
             assert_eq!([x, y, z, u], [ih.h64(0), short.h64(0), ih.h64(42), short.h64(42)]);
+        }
+    }
+
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[test]
+    fn simd_paths_match_generic_lanes() {
+        let mut x = 0x1234_5678u32;
+        for _ in 0..200 {
+            let w: [[u32; 8]; 16] = core::array::from_fn(|_| {
+                core::array::from_fn(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x
+                })
+            });
+            let [_, _, c, d] = compress_lanes::<8>(&w);
+            let (sse2, avx2) = x86::md5x8_cd_both(&w);
+            assert_eq!(sse2, (c, d));
+            if let Some(avx2) = avx2 {
+                assert_eq!(avx2, (c, d));
+            }
+        }
+    }
+
+    #[test]
+    fn int_batches_match_single_hashes() {
+        let mut ints: alloc::vec::Vec<i64> = (-1000..1000).collect();
+        ints.extend([i64::MIN, i64::MAX, i64::MIN + 1, 10, 100, 1_000_000_007, -99_999_999_999]);
+        for len in [0usize, 1, 3, 4, 7, 8, 9, 17, ints.len()] {
+            let items = &ints[..len];
+            let mut one = alloc::vec::Vec::new();
+            for_each_h64_int(items, 5, |h| one.push(h));
+            assert_eq!(one, items.iter().map(|&i| h64(&Value::Int(i), 5)).collect::<alloc::vec::Vec<_>>());
+            let mut two = alloc::vec::Vec::new();
+            for_each_h64_pair_int(items, 3, 9, |a, b| two.push((a, b)));
+            assert_eq!(two, items.iter().map(|&i| (h64(&Value::Int(i), 3), h64(&Value::Int(i), 9))).collect::<alloc::vec::Vec<_>>());
         }
     }
 

@@ -78,7 +78,7 @@ impl MergeableHll {
     pub fn add_ints(&mut self, items: &[i64]) {
         let p = self.precision;
         let regs = &mut self.registers;
-        super::hash::for_each_h64(items, 0, |&i| ItemHash::of_int(i), |h| bump(regs, p, h));
+        super::hash::for_each_h64_int(items, 0, |h| bump(regs, p, h));
     }
 
     /// Add many `str` items (same result as `add_str` on each).
@@ -147,9 +147,7 @@ impl MergeableHll {
     /// The frame, byte-identical to [`crate::wire::encode_typed`] but
     /// without building a [`Value`] per register.
     pub fn to_bytes(&self, compress: bool) -> Result<Vec<u8>, DecodeError> {
-        let mut payload = Vec::with_capacity(64 + 2 * self.registers.len());
-        self.encode_payload(&mut payload);
-        super::frame_from_payload(TypeTag::Hll, payload, compress)
+        super::frame_with(TypeTag::Hll, compress, 64 + 2 * self.registers.len(), |out| self.encode_payload(out))
     }
 
     /// Encode the payload (`to_value` through the codec) straight into bytes,

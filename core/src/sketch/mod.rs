@@ -84,3 +84,22 @@ pub(crate) mod wirefast {
 pub(crate) fn frame_from_payload(tag: crate::wire::TypeTag, payload: alloc::vec::Vec<u8>, compress: bool) -> Result<alloc::vec::Vec<u8>, crate::DecodeError> {
     crate::wire::frame::build(tag, payload, compress)
 }
+
+/// A frame whose payload `write` appends (room for about `cap` bytes):
+/// uncompressed frames are written in place behind the header, without
+/// copying the payload; compressed ones go through [`frame_from_payload`].
+pub(crate) fn frame_with(tag: crate::wire::TypeTag, compress: bool, cap: usize, write: impl FnOnce(&mut alloc::vec::Vec<u8>)) -> Result<alloc::vec::Vec<u8>, crate::DecodeError> {
+    use crate::wire::header::{Header, HEADER_SIZE, PROTOCOL_VERSION};
+    if compress {
+        let mut payload = alloc::vec::Vec::with_capacity(cap);
+        write(&mut payload);
+        return frame_from_payload(tag, payload, compress);
+    }
+    let mut out = alloc::vec::Vec::with_capacity(HEADER_SIZE + cap);
+    out.resize(HEADER_SIZE, 0);
+    write(&mut out);
+    let got = out.len() - HEADER_SIZE;
+    let payload_len = u32::try_from(got).map_err(|_| crate::DecodeError::LimitExceeded { what: "payload length", limit: u32::MAX as usize, got })?;
+    out[..HEADER_SIZE].copy_from_slice(&Header { version: PROTOCOL_VERSION, tag, flags: 0, payload_len }.to_bytes());
+    Ok(out)
+}
