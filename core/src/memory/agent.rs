@@ -265,7 +265,7 @@ impl AgentState {
     }
 
     fn live(&self, key: &str, e: &FactEntry) -> bool {
-        self.tombstones.get(key).map_or(true, |t| e.reg_ts > *t)
+        self.tombstones.get(key).is_none_or(|t| e.reg_ts > *t)
     }
 
     /// A live fact.
