@@ -111,17 +111,17 @@ impl MemorySidecar {
 
     /// The reference's `matches_filter` (AND of the given criteria).
     pub fn matches_filter(&self, topic: Option<&str>, min_confidence: f64, source_agent: Option<&str>, tags: Option<&[String]>) -> bool {
-        topic.map_or(true, |t| self.topic == t)
+        topic.is_none_or(|t| self.topic == t)
             && self.confidence >= min_confidence
-            && source_agent.map_or(true, |a| self.source_agent == a)
-            && tags.map_or(true, |ts| ts.iter().all(|t| self.tags.binary_search(t).is_ok()))
+            && source_agent.is_none_or(|a| self.source_agent == a)
+            && tags.is_none_or(|ts| ts.iter().all(|t| self.tags.binary_search(t).is_ok()))
     }
 
     /// [`MemorySidecar::matches_filter`] plus a time window.
     pub fn matches(&self, f: &SidecarFilter) -> bool {
         self.matches_filter(f.topic.as_deref(), f.min_confidence, f.source_agent.as_deref(), f.tags.as_deref())
-            && f.since.map_or(true, |s| self.timestamp >= s)
-            && f.until.map_or(true, |u| self.timestamp <= u)
+            && f.since.is_none_or(|s| self.timestamp >= s)
+            && f.until.is_none_or(|u| self.timestamp <= u)
     }
 
     /// The reference's `to_dict()` shape.
