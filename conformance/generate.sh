@@ -25,5 +25,7 @@ assert importlib.util.find_spec("msgpack") is None, "msgpack must not be install
 from crdt_merge import wire
 assert not wire._HAS_MSGPACK
 PY
+# --venv-only: just make sure the reference venv exists (benches use it)
+[ "${1:-}" = "--venv-only" ] && exit 0
 cd "$here"
 PYTHONHASHSEED=0 "$venv/bin/python" "$here/generate.py" "$@"
