@@ -405,18 +405,16 @@ pub unsafe extern "C" fn cm_type_name(obj: *const CmObject) -> *const c_char {
     .unwrap_or(ptr::null())
 }
 
-/// Type names are `&'static str` without NUL; keep one NUL-terminated copy of each.
+/// Type names are `&'static str` without NUL; keep one NUL-terminated copy
+/// of each, built once (a flat list, so leak checkers see it as reachable).
 fn static_name(name: &'static str) -> *const c_char {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static NAMES: OnceLock<Mutex<HashMap<&'static str, &'static CStr>>> = OnceLock::new();
-    let map = NAMES.get_or_init(Default::default);
-    let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
-    let c = m.entry(name).or_insert_with(|| {
-        let owned = std::ffi::CString::new(name).unwrap_or_default();
-        Box::leak(owned.into_boxed_c_str())
+    use std::sync::OnceLock;
+    static NAMES: OnceLock<Vec<std::ffi::CString>> = OnceLock::new();
+    static UNKNOWN: &CStr = c"unknown";
+    let names = NAMES.get_or_init(|| {
+        (0..=u8::MAX).filter_map(wire::TypeTag::from_u8).filter_map(|t| std::ffi::CString::new(t.name()).ok()).collect()
     });
-    c.as_ptr()
+    names.iter().find(|c| c.as_bytes() == name.as_bytes()).map_or(UNKNOWN.as_ptr(), |c| c.as_ptr())
 }
 
 /// The type name of a frame from its header alone (payload not decoded):
