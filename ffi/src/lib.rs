@@ -140,39 +140,67 @@ struct Failure {
 
 impl Failure {
     fn invalid(msg: impl Into<String>) -> Failure {
-        Failure { status: CmStatus::InvalidArgument, category: "invalid_argument".into(), message: msg.into() }
+        Failure {
+            status: CmStatus::InvalidArgument,
+            category: "invalid_argument".into(),
+            message: msg.into(),
+        }
     }
 }
 
 impl From<DecodeError> for Failure {
     fn from(e: DecodeError) -> Failure {
-        Failure { status: CmStatus::Decode, category: e.category().into(), message: e.to_string() }
+        Failure {
+            status: CmStatus::Decode,
+            category: e.category().into(),
+            message: e.to_string(),
+        }
     }
 }
 
 impl From<MergeError> for Failure {
     fn from(e: MergeError) -> Failure {
-        Failure { status: CmStatus::Merge, category: e.category().into(), message: e.to_string() }
+        Failure {
+            status: CmStatus::Merge,
+            category: e.category().into(),
+            message: e.to_string(),
+        }
     }
 }
 
 fn encode_failure(e: DecodeError) -> Failure {
-    Failure { status: CmStatus::Encode, category: e.category().into(), message: e.to_string() }
+    Failure {
+        status: CmStatus::Encode,
+        category: e.category().into(),
+        message: e.to_string(),
+    }
 }
 
 fn string_from(s: String) -> CmString {
     let mut v = s.into_bytes();
     v.push(0);
     let mut v = std::mem::ManuallyDrop::new(v);
-    CmString { ptr: v.as_mut_ptr().cast(), len: v.len() - 1, cap: v.capacity() }
+    CmString {
+        ptr: v.as_mut_ptr().cast(),
+        len: v.len() - 1,
+        cap: v.capacity(),
+    }
 }
 
 fn bytes_from(v: Vec<u8>) -> CmBytes {
     let mut v = std::mem::ManuallyDrop::new(v);
-    CmBytes { ptr: v.as_mut_ptr(), len: v.len(), cap: v.capacity() }
+    CmBytes {
+        ptr: v.as_mut_ptr(),
+        len: v.len(),
+        cap: v.capacity(),
+    }
 }
 
-const EMPTY_STRING: CmString = CmString { ptr: ptr::null_mut(), len: 0, cap: 0 };
+const EMPTY_STRING: CmString = CmString {
+    ptr: ptr::null_mut(),
+    len: 0,
+    cap: 0,
+};
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
@@ -189,12 +217,20 @@ fn guard(err: *mut CmError, f: impl FnOnce() -> Result<(), Failure>) -> CmStatus
     let fail = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => return CmStatus::Ok,
         Ok(Err(fail)) => fail,
-        Err(p) => Failure { status: CmStatus::Panic, category: "panic".into(), message: format!("panic in crdt-merge: {}", panic_message(&*p)) },
+        Err(p) => Failure {
+            status: CmStatus::Panic,
+            category: "panic".into(),
+            message: format!("panic in crdt-merge: {}", panic_message(&*p)),
+        },
     };
     let status = fail.status;
     if !err.is_null() {
         // Building the strings can itself fail only on allocation failure (abort).
-        let e = CmError { status, category: string_from(fail.category), message: string_from(fail.message) };
+        let e = CmError {
+            status,
+            category: string_from(fail.category),
+            message: string_from(fail.message),
+        };
         // SAFETY: the caller passes a valid CmError (or NULL, checked above);
         // we overwrite without reading (a stale value would leak, not crash).
         unsafe { ptr::write(err, e) };
@@ -205,7 +241,13 @@ fn guard(err: *mut CmError, f: impl FnOnce() -> Result<(), Failure>) -> CmStatus
 /// Borrow `len` bytes at `data` (NULL allowed when `len` is 0).
 unsafe fn slice<'a>(data: *const u8, len: usize, what: &str) -> Result<&'a [u8], Failure> {
     if data.is_null() {
-        return if len == 0 { Ok(&[]) } else { Err(Failure::invalid(format!("{what} is NULL but its length is {len}"))) };
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(Failure::invalid(format!(
+                "{what} is NULL but its length is {len}"
+            )))
+        };
     }
     // SAFETY: the caller promises `len` readable bytes at `data`.
     Ok(unsafe { std::slice::from_raw_parts(data, len) })
@@ -302,7 +344,11 @@ pub unsafe extern "C" fn cm_bytes_free(b: *mut CmBytes) {
             // SAFETY: ptr/len/cap come from a Vec<u8> we leaked in bytes_from.
             drop(unsafe { Vec::from_raw_parts(b.ptr, b.len, b.cap) });
         }
-        *b = CmBytes { ptr: ptr::null_mut(), len: 0, cap: 0 };
+        *b = CmBytes {
+            ptr: ptr::null_mut(),
+            len: 0,
+            cap: 0,
+        };
     }));
 }
 
@@ -322,7 +368,11 @@ pub unsafe extern "C" fn cm_bytes_list_free(l: *mut CmBytesList) {
                 unsafe { cm_bytes_free(b) };
             }
         }
-        *l = CmBytesList { items: ptr::null_mut(), len: 0, cap: 0 };
+        *l = CmBytesList {
+            items: ptr::null_mut(),
+            len: 0,
+            cap: 0,
+        };
     }));
 }
 
@@ -343,7 +393,12 @@ pub unsafe extern "C" fn cm_object_free(obj: *mut CmObject) {
 /// Decode one wire frame (default limits: 256 MiB payload and decompressed
 /// size, depth 256) into a new handle `*out`.
 #[no_mangle]
-pub unsafe extern "C" fn cm_decode(data: *const u8, len: usize, out: *mut *mut CmObject, err: *mut CmError) -> CmStatus {
+pub unsafe extern "C" fn cm_decode(
+    data: *const u8,
+    len: usize,
+    out: *mut *mut CmObject,
+    err: *mut CmError,
+) -> CmStatus {
     guard(err, || {
         let bytes = unsafe { slice(data, len, "data")? };
         check_out(out, "out")?;
@@ -368,8 +423,16 @@ pub unsafe extern "C" fn cm_decode_with_limits(
         check_out(out, "out")?;
         let d = Limits::DEFAULT;
         let limits = Limits {
-            max_payload_bytes: if max_payload_bytes == 0 { d.max_payload_bytes } else { max_payload_bytes },
-            max_decompressed_bytes: if max_decompressed_bytes == 0 { d.max_decompressed_bytes } else { max_decompressed_bytes },
+            max_payload_bytes: if max_payload_bytes == 0 {
+                d.max_payload_bytes
+            } else {
+                max_payload_bytes
+            },
+            max_decompressed_bytes: if max_decompressed_bytes == 0 {
+                d.max_decompressed_bytes
+            } else {
+                max_decompressed_bytes
+            },
             ..d
         };
         let (obj, enc) = AnyCrdt::decode(bytes, &limits)?;
@@ -384,11 +447,19 @@ pub unsafe extern "C" fn cm_decode_with_limits(
 /// `compress`, the payload is zlib-compressed when that makes it smaller
 /// (as the reference does).
 #[no_mangle]
-pub unsafe extern "C" fn cm_encode(obj: *const CmObject, compress: bool, out: *mut CmBytes, err: *mut CmError) -> CmStatus {
+pub unsafe extern "C" fn cm_encode(
+    obj: *const CmObject,
+    compress: bool,
+    out: *mut CmBytes,
+    err: *mut CmError,
+) -> CmStatus {
     guard(err, || {
         let o = unsafe { object(obj, "obj")? };
         check_out(out, "out")?;
-        let bytes = o.obj.encode_with(o.encoding, compress).map_err(encode_failure)?;
+        let bytes = o
+            .obj
+            .encode_with(o.encoding, compress)
+            .map_err(encode_failure)?;
         unsafe { ptr::write(out, bytes_from(bytes)) };
         Ok(())
     })
@@ -412,15 +483,26 @@ fn static_name(name: &'static str) -> *const c_char {
     static NAMES: OnceLock<Vec<std::ffi::CString>> = OnceLock::new();
     static UNKNOWN: &CStr = c"unknown";
     let names = NAMES.get_or_init(|| {
-        (0..=u8::MAX).filter_map(wire::TypeTag::from_u8).filter_map(|t| std::ffi::CString::new(t.name()).ok()).collect()
+        (0..=u8::MAX)
+            .filter_map(wire::TypeTag::from_u8)
+            .filter_map(|t| std::ffi::CString::new(t.name()).ok())
+            .collect()
     });
-    names.iter().find(|c| c.as_bytes() == name.as_bytes()).map_or(UNKNOWN.as_ptr(), |c| c.as_ptr())
+    names
+        .iter()
+        .find(|c| c.as_bytes() == name.as_bytes())
+        .map_or(UNKNOWN.as_ptr(), |c| c.as_ptr())
 }
 
 /// The type name of a frame from its header alone (payload not decoded):
 /// `*out_name` is static, NUL-terminated, never freed.
 #[no_mangle]
-pub unsafe extern "C" fn cm_peek_type(data: *const u8, len: usize, out_name: *mut *const c_char, err: *mut CmError) -> CmStatus {
+pub unsafe extern "C" fn cm_peek_type(
+    data: *const u8,
+    len: usize,
+    out_name: *mut *const c_char,
+    err: *mut CmError,
+) -> CmStatus {
     guard(err, || {
         let bytes = unsafe { slice(data, len, "data")? };
         check_out(out_name, "out_name")?;
@@ -432,7 +514,12 @@ pub unsafe extern "C" fn cm_peek_type(data: *const u8, len: usize, out_name: *mu
 
 /// Size facts of a frame (header validated, payload not decoded).
 #[no_mangle]
-pub unsafe extern "C" fn cm_wire_size(data: *const u8, len: usize, out: *mut CmWireSize, err: *mut CmError) -> CmStatus {
+pub unsafe extern "C" fn cm_wire_size(
+    data: *const u8,
+    len: usize,
+    out: *mut CmWireSize,
+    err: *mut CmError,
+) -> CmStatus {
     guard(err, || {
         let bytes = unsafe { slice(data, len, "data")? };
         check_out(out, "out")?;
@@ -453,7 +540,11 @@ pub unsafe extern "C" fn cm_wire_size(data: *const u8, len: usize, out: *mut CmW
 /// The canonical JSON view `{"type": name, "value": view}` as compact JSON
 /// text (keys sorted; see wire-spec/SPEC.md section 4) into `*out`.
 #[no_mangle]
-pub unsafe extern "C" fn cm_to_json(obj: *const CmObject, out: *mut CmString, err: *mut CmError) -> CmStatus {
+pub unsafe extern "C" fn cm_to_json(
+    obj: *const CmObject,
+    out: *mut CmString,
+    err: *mut CmError,
+) -> CmStatus {
     guard(err, || {
         let o = unsafe { object(obj, "obj")? };
         check_out(out, "out")?;
@@ -466,7 +557,12 @@ pub unsafe extern "C" fn cm_to_json(obj: *const CmObject, out: *mut CmString, er
 /// Rebuild an object from its canonical JSON view (UTF-8 text of `len` bytes,
 /// no NUL needed) into a new handle `*out`.
 #[no_mangle]
-pub unsafe extern "C" fn cm_from_json(text_ptr: *const c_char, len: usize, out: *mut *mut CmObject, err: *mut CmError) -> CmStatus {
+pub unsafe extern "C" fn cm_from_json(
+    text_ptr: *const c_char,
+    len: usize,
+    out: *mut *mut CmObject,
+    err: *mut CmError,
+) -> CmStatus {
     guard(err, || {
         let t = unsafe { text(text_ptr, len, "text")? };
         check_out(out, "out")?;
@@ -480,9 +576,11 @@ pub unsafe extern "C" fn cm_from_json(text_ptr: *const c_char, len: usize, out: 
 /// 1 if two objects hold the same state, 0 if not, -1 if either is NULL (or on a caught panic).
 #[no_mangle]
 pub unsafe extern "C" fn cm_object_equal(a: *const CmObject, b: *const CmObject) -> i32 {
-    catch_unwind(AssertUnwindSafe(|| match unsafe { (a.as_ref(), b.as_ref()) } {
-        (Some(a), Some(b)) => i32::from(a.obj == b.obj),
-        _ => -1,
+    catch_unwind(AssertUnwindSafe(|| {
+        match unsafe { (a.as_ref(), b.as_ref()) } {
+            (Some(a), Some(b)) => i32::from(a.obj == b.obj),
+            _ => -1,
+        }
     }))
     .unwrap_or(-1)
 }
@@ -490,7 +588,12 @@ pub unsafe extern "C" fn cm_object_equal(a: *const CmObject, b: *const CmObject)
 /// Merge two objects of the same type into a new handle `*out` (commutative,
 /// associative, idempotent). The inputs are unchanged.
 #[no_mangle]
-pub unsafe extern "C" fn cm_merge(a: *const CmObject, b: *const CmObject, out: *mut *mut CmObject, err: *mut CmError) -> CmStatus {
+pub unsafe extern "C" fn cm_merge(
+    a: *const CmObject,
+    b: *const CmObject,
+    out: *mut *mut CmObject,
+    err: *mut CmError,
+) -> CmStatus {
     guard(err, || {
         let a = unsafe { object(a, "a")? };
         let b = unsafe { object(b, "b")? };
@@ -504,7 +607,12 @@ pub unsafe extern "C" fn cm_merge(a: *const CmObject, b: *const CmObject, out: *
 /// Merge `n >= 1` objects (an array of handles) left to right into `*out`.
 /// `n == 0` fails with CM_STATUS_MERGE, category "empty".
 #[no_mangle]
-pub unsafe extern "C" fn cm_merge_many(objs: *const *const CmObject, n: usize, out: *mut *mut CmObject, err: *mut CmError) -> CmStatus {
+pub unsafe extern "C" fn cm_merge_many(
+    objs: *const *const CmObject,
+    n: usize,
+    out: *mut *mut CmObject,
+    err: *mut CmError,
+) -> CmStatus {
     guard(err, || {
         check_out(out, "out")?;
         if n == 0 {
@@ -534,14 +642,23 @@ pub unsafe extern "C" fn cm_merge_many(objs: *const *const CmObject, n: usize, o
 /// Split a batch (u32 BE count, then u32 BE length + frame each) into its
 /// frames, not decoded, into `*out` (free with `cm_bytes_list_free`).
 #[no_mangle]
-pub unsafe extern "C" fn cm_batch_split(data: *const u8, len: usize, out: *mut CmBytesList, err: *mut CmError) -> CmStatus {
+pub unsafe extern "C" fn cm_batch_split(
+    data: *const u8,
+    len: usize,
+    out: *mut CmBytesList,
+    err: *mut CmError,
+) -> CmStatus {
     guard(err, || {
         let bytes = unsafe { slice(data, len, "data")? };
         check_out(out, "out")?;
         let frames = batch::split_batch(bytes, &Limits::DEFAULT)?;
         let items: Vec<CmBytes> = frames.into_iter().map(|f| bytes_from(f.to_vec())).collect();
         let mut items = std::mem::ManuallyDrop::new(items);
-        let l = CmBytesList { items: items.as_mut_ptr(), len: items.len(), cap: items.capacity() };
+        let l = CmBytesList {
+            items: items.as_mut_ptr(),
+            len: items.len(),
+            cap: items.capacity(),
+        };
         unsafe { ptr::write(out, l) };
         Ok(())
     })
@@ -572,10 +689,15 @@ pub unsafe extern "C" fn cm_batch_join(
         };
         let total = lens.iter().try_fold(0usize, |a, &l| a.checked_add(l));
         if total != Some(bytes.len()) {
-            return Err(Failure::invalid(format!("frame lengths sum to {total:?}, but data has {} bytes", bytes.len())));
+            return Err(Failure::invalid(format!(
+                "frame lengths sum to {total:?}, but data has {} bytes",
+                bytes.len()
+            )));
         }
         if lens.iter().any(|&l| l > u32::MAX as usize) || n > u32::MAX as usize {
-            return Err(Failure::invalid("a batch holds at most 2^32-1 frames of at most 2^32-1 bytes"));
+            return Err(Failure::invalid(
+                "a batch holds at most 2^32-1 frames of at most 2^32-1 bytes",
+            ));
         }
         let mut frames = Vec::with_capacity(n);
         let mut pos = 0;
@@ -596,7 +718,9 @@ fn memory_options(text: &str) -> Result<ContextMerge, Failure> {
         return Ok(cm);
     }
     let v = json::parse(text).map_err(|e| Failure::invalid(format!("options: {e}")))?;
-    let entries = v.as_map().ok_or_else(|| Failure::invalid("options must be a JSON object"))?;
+    let entries = v
+        .as_map()
+        .ok_or_else(|| Failure::invalid("options must be a JSON object"))?;
     let num = |k: &str, v: &Value| -> Result<f64, Failure> {
         match v {
             Value::Int(i) => Ok(*i as f64),
@@ -605,7 +729,9 @@ fn memory_options(text: &str) -> Result<ContextMerge, Failure> {
         }
     };
     for (k, val) in entries {
-        let k = k.as_str().ok_or_else(|| Failure::invalid("option keys must be strings"))?;
+        let k = k
+            .as_str()
+            .ok_or_else(|| Failure::invalid("option keys must be strings"))?;
         match k {
             "strategy" => {
                 let s = val.as_str().ok_or_else(|| Failure::invalid("options.strategy must be a string"))?;
@@ -719,11 +845,18 @@ mod tests {
     use super::*;
 
     fn golden(rel: &str) -> Vec<u8> {
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/golden/").to_string() + rel).unwrap()
+        std::fs::read(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/golden/").to_string() + rel,
+        )
+        .unwrap()
     }
 
     fn zero_err() -> CmError {
-        CmError { status: CmStatus::Ok, category: EMPTY_STRING, message: EMPTY_STRING }
+        CmError {
+            status: CmStatus::Ok,
+            category: EMPTY_STRING,
+            message: EMPTY_STRING,
+        }
     }
 
     fn s(c: &CmString) -> &str {
@@ -735,17 +868,36 @@ mod tests {
         let bytes = golden("g_counter/single.crdt");
         let mut h = ptr::null_mut();
         let mut e = zero_err();
-        assert_eq!(unsafe { cm_decode(bytes.as_ptr(), bytes.len(), &mut h, &mut e) }, CmStatus::Ok);
+        assert_eq!(
+            unsafe { cm_decode(bytes.as_ptr(), bytes.len(), &mut h, &mut e) },
+            CmStatus::Ok
+        );
         let name = unsafe { CStr::from_ptr(cm_type_name(h)) };
         assert_eq!(name.to_str().unwrap(), "g_counter");
-        let mut out = CmBytes { ptr: ptr::null_mut(), len: 0, cap: 0 };
-        assert_eq!(unsafe { cm_encode(h, false, &mut out, &mut e) }, CmStatus::Ok);
-        assert_eq!(unsafe { std::slice::from_raw_parts(out.ptr, out.len) }, &bytes[..]);
+        let mut out = CmBytes {
+            ptr: ptr::null_mut(),
+            len: 0,
+            cap: 0,
+        };
+        assert_eq!(
+            unsafe { cm_encode(h, false, &mut out, &mut e) },
+            CmStatus::Ok
+        );
+        assert_eq!(
+            unsafe { std::slice::from_raw_parts(out.ptr, out.len) },
+            &bytes[..]
+        );
         let mut j = EMPTY_STRING;
         assert_eq!(unsafe { cm_to_json(h, &mut j, &mut e) }, CmStatus::Ok);
-        assert_eq!(s(&j), r#"{"type": "g_counter", "value": {"counts": {"a": 5}, "type": "g_counter"}}"#);
+        assert_eq!(
+            s(&j),
+            r#"{"type": "g_counter", "value": {"counts": {"a": 5}, "type": "g_counter"}}"#
+        );
         let mut h2 = ptr::null_mut();
-        assert_eq!(unsafe { cm_from_json(j.ptr, j.len, &mut h2, &mut e) }, CmStatus::Ok);
+        assert_eq!(
+            unsafe { cm_from_json(j.ptr, j.len, &mut h2, &mut e) },
+            CmStatus::Ok
+        );
         assert_eq!(unsafe { cm_object_equal(h, h2) }, 1);
         unsafe {
             cm_string_free(&mut j);
@@ -760,18 +912,27 @@ mod tests {
     fn errors_and_panics() {
         let mut e = zero_err();
         let mut h = ptr::null_mut();
-        assert_eq!(unsafe { cm_decode(b"CRDX".as_ptr(), 4, &mut h, &mut e) }, CmStatus::Decode);
+        assert_eq!(
+            unsafe { cm_decode(b"CRDX".as_ptr(), 4, &mut h, &mut e) },
+            CmStatus::Decode
+        );
         assert!(h.is_null());
         assert_eq!(s(&e.category), "truncated");
         unsafe { cm_error_free(&mut e) };
-        assert_eq!(unsafe { cm_decode(ptr::null(), 3, &mut h, &mut e) }, CmStatus::InvalidArgument);
+        assert_eq!(
+            unsafe { cm_decode(ptr::null(), 3, &mut h, &mut e) },
+            CmStatus::InvalidArgument
+        );
         assert_eq!(s(&e.category), "invalid_argument");
         unsafe { cm_error_free(&mut e) };
         assert_eq!(unsafe { cm_debug_panic(&mut e) }, CmStatus::Panic);
         assert_eq!(s(&e.category), "panic");
         unsafe { cm_error_free(&mut e) };
         assert_eq!(unsafe { cm_debug_panic(ptr::null_mut()) }, CmStatus::Panic);
-        assert_eq!(unsafe { cm_merge_many(ptr::null(), 0, &mut h, &mut e) }, CmStatus::Merge);
+        assert_eq!(
+            unsafe { cm_merge_many(ptr::null(), 0, &mut h, &mut e) },
+            CmStatus::Merge
+        );
         assert_eq!(s(&e.category), "empty");
         unsafe { cm_error_free(&mut e) };
     }
@@ -782,19 +943,51 @@ mod tests {
         let b = "{\"fact\": \"sky is blue\", \"confidence\": 0.7, \"source\": \"bob\", \"ts\": 12}\n{\"fact\": \"fire is hot\"}\n";
         let o = r#"{"strategy": "max_confidence", "now": 100}"#;
         let (mut jl, mut man, mut e) = (EMPTY_STRING, EMPTY_STRING, zero_err());
-        let st = unsafe { cm_memory_merge(a.as_ptr().cast(), a.len(), b.as_ptr().cast(), b.len(), o.as_ptr().cast(), o.len(), &mut jl, &mut man, &mut e) };
+        let st = unsafe {
+            cm_memory_merge(
+                a.as_ptr().cast(),
+                a.len(),
+                b.as_ptr().cast(),
+                b.len(),
+                o.as_ptr().cast(),
+                o.len(),
+                &mut jl,
+                &mut man,
+                &mut e,
+            )
+        };
         assert_eq!(st, CmStatus::Ok);
         assert_eq!(s(&jl).lines().count(), 2);
-        assert!(s(&jl).starts_with("{\"fact\": \"fire is hot\""), "{}", s(&jl));
+        assert!(
+            s(&jl).starts_with("{\"fact\": \"fire is hot\""),
+            "{}",
+            s(&jl)
+        );
         assert!(s(&man).contains("\"unique_memories\": 2"), "{}", s(&man));
         unsafe {
             cm_string_free(&mut jl);
             cm_string_free(&mut man);
         }
         let bad = "{\"confidence\": 1}";
-        let st = unsafe { cm_memory_merge(bad.as_ptr().cast(), bad.len(), ptr::null(), 0, ptr::null(), 0, &mut jl, &mut man, &mut e) };
+        let st = unsafe {
+            cm_memory_merge(
+                bad.as_ptr().cast(),
+                bad.len(),
+                ptr::null(),
+                0,
+                ptr::null(),
+                0,
+                &mut jl,
+                &mut man,
+                &mut e,
+            )
+        };
         assert_eq!(st, CmStatus::Memory);
-        assert!(s(&e.message).contains("jsonl_a line 1"), "{}", s(&e.message));
+        assert!(
+            s(&e.message).contains("jsonl_a line 1"),
+            "{}",
+            s(&e.message)
+        );
         unsafe { cm_error_free(&mut e) };
     }
 }
