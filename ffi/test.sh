@@ -13,7 +13,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-export CARGO_TERM_COLOR=never RUST_BACKTRACE=0
+# cgo (packages/go) and the scripts below look for the library in target/release.
+export CARGO_TERM_COLOR=never RUST_BACKTRACE=0 CARGO_TARGET_DIR="$ROOT/target"
 CI="${CI:-false}"
 OUT="$ROOT/target/ffi-test"
 mkdir -p "$OUT"
