@@ -23,7 +23,8 @@
  *  - A CmObject is immutable after creation: any number of threads may use
  *    the same handle at once (it is Send + Sync). Freeing a handle must not
  *    race with other uses of that handle.
- *  - Every function is reentrant; no global mutable state is used.
+ *  - Every function is reentrant; the only global state is an init-once,
+ *    thread-safe table of NUL-terminated type names.
  */
 
 
@@ -36,40 +37,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- Status of a call. `CM_STATUS_OK` (0) is success.
+/**
+ * Status of a call. `CM_STATUS_OK` (0) is success.
  */
 enum CmStatus
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : int32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  /*
-   Success.
+  /**
+   * Success.
    */
   CM_STATUS_OK = 0,
-  /*
-   Bytes or JSON could not be decoded (truncated frame, bad magic, unknown tag, bad JSON view, ...).
+  /**
+   * Bytes or JSON could not be decoded (truncated frame, bad magic, unknown tag, bad JSON view, ...).
    */
   CM_STATUS_DECODE = 1,
-  /*
-   A merge is not defined for the inputs (different types, sketch parameters differ, empty list).
+  /**
+   * A merge is not defined for the inputs (different types, sketch parameters differ, empty list).
    */
   CM_STATUS_MERGE = 2,
-  /*
-   A NULL pointer, bad UTF-8 text or bad options from the caller.
+  /**
+   * A NULL pointer, bad UTF-8 text or bad options from the caller.
    */
   CM_STATUS_INVALID_ARGUMENT = 3,
-  /*
-   A Rust panic was caught at the boundary (a bug; please report).
+  /**
+   * A Rust panic was caught at the boundary (a bug; please report).
    */
   CM_STATUS_PANIC = 4,
-  /*
-   An object could not be encoded (e.g. a value JSON cannot hold).
+  /**
+   * An object could not be encoded (e.g. a value JSON cannot hold).
    */
   CM_STATUS_ENCODE = 5,
-  /*
-   A memory line (JSONL) is not a valid memory.
+  /**
+   * A memory line (JSONL) is not a valid memory.
    */
   CM_STATUS_MEMORY = 6,
 };
@@ -81,113 +82,113 @@ typedef int32_t CmStatus;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-/*
- A decoded CRDT object of any wire type. Opaque; immutable after
- creation, so it may be shared between threads. Free with `cm_object_free`.
+/**
+ * A decoded CRDT object of any wire type. Opaque; immutable after
+ * creation, so it may be shared between threads. Free with `cm_object_free`.
  */
 typedef struct CmObject CmObject;
 
-/*
- An owned, NUL-terminated UTF-8 string. `len` excludes the NUL. Free with
- `cm_string_free`. `ptr` is NULL for an empty (zeroed) value.
+/**
+ * An owned, NUL-terminated UTF-8 string. `len` excludes the NUL. Free with
+ * `cm_string_free`. `ptr` is NULL for an empty (zeroed) value.
  */
 typedef struct CmString {
-  /*
-   Start of the text (NUL-terminated).
+  /**
+   * Start of the text (NUL-terminated).
    */
   char *ptr;
-  /*
-   Bytes of text, without the terminating NUL.
+  /**
+   * Bytes of text, without the terminating NUL.
    */
   size_t len;
-  /*
-   Allocation capacity (private to the library).
+  /**
+   * Allocation capacity (private to the library).
    */
   size_t cap;
 } CmString;
 
-/*
- Error details of a failed call. Zero-initialise it (`CmError e = {0};`)
- before passing it; free with `cm_error_free` after a failure.
+/**
+ * Error details of a failed call. Zero-initialise it (`CmError e = {0};`)
+ * before passing it; free with `cm_error_free` after a failure.
  */
 typedef struct CmError {
-  /*
-   The status the call returned.
+  /**
+   * The status the call returned.
    */
   CmStatus status;
-  /*
-   Stable short code: the core's `category()` ("truncated", "bad_magic",
-   "type_mismatch", ...) or "invalid_argument", "panic", "memory".
+  /**
+   * Stable short code: the core's `category()` ("truncated", "bad_magic",
+   * "type_mismatch", ...) or "invalid_argument", "panic", "memory".
    */
   struct CmString category;
-  /*
-   Human-readable one-line message.
+  /**
+   * Human-readable one-line message.
    */
   struct CmString message;
 } CmError;
 
-/*
- An owned byte buffer. Free with `cm_bytes_free`.
+/**
+ * An owned byte buffer. Free with `cm_bytes_free`.
  */
 typedef struct CmBytes {
-  /*
-   Start of the bytes (NULL when zeroed).
+  /**
+   * Start of the bytes (NULL when zeroed).
    */
   uint8_t *ptr;
-  /*
-   Number of bytes.
+  /**
+   * Number of bytes.
    */
   size_t len;
-  /*
-   Allocation capacity (private to the library).
+  /**
+   * Allocation capacity (private to the library).
    */
   size_t cap;
 } CmBytes;
 
-/*
- An owned list of byte buffers (frames of a batch). Free with `cm_bytes_list_free`.
+/**
+ * An owned list of byte buffers (frames of a batch). Free with `cm_bytes_list_free`.
  */
 typedef struct CmBytesList {
-  /*
-   Array of `len` buffers.
+  /**
+   * Array of `len` buffers.
    */
   struct CmBytes *items;
-  /*
-   Number of buffers.
+  /**
+   * Number of buffers.
    */
   size_t len;
-  /*
-   Allocation capacity (private to the library).
+  /**
+   * Allocation capacity (private to the library).
    */
   size_t cap;
 } CmBytesList;
 
-/*
- Size facts of a frame (the reference's `wire_size`).
+/**
+ * Size facts of a frame (the reference's `wire_size`).
  */
 typedef struct CmWireSize {
-  /*
-   Bytes of the whole frame.
+  /**
+   * Bytes of the whole frame.
    */
   size_t total_bytes;
-  /*
-   Header bytes (always 12).
+  /**
+   * Header bytes (always 12).
    */
   size_t header_bytes;
-  /*
-   Payload bytes as stored (after compression).
+  /**
+   * Payload bytes as stored (after compression).
    */
   size_t payload_bytes;
-  /*
-   Whether the payload is compressed.
+  /**
+   * Whether the payload is compressed.
    */
   bool compressed;
-  /*
-   Protocol version of the frame.
+  /**
+   * Protocol version of the frame.
    */
   uint16_t protocol_version;
-  /*
-   The `peek_type` name: static, NUL-terminated, never freed.
+  /**
+   * The `peek_type` name: static, NUL-terminated, never freed.
    */
   const char *type_name;
 } CmWireSize;
@@ -196,50 +197,50 @@ typedef struct CmWireSize {
 extern "C" {
 #endif // __cplusplus
 
-/*
- The library version ("0.1.0"): static, NUL-terminated, never freed.
+/**
+ * The library version ("0.1.0"): static, NUL-terminated, never freed.
  */
 const char *cm_version(void);
 
-/*
- The wire-format version of the reference this library speaks
- ("crdt-merge==0.8.3"): static, NUL-terminated, never freed.
+/**
+ * The wire-format version of the reference this library speaks
+ * ("crdt-merge==0.8.3"): static, NUL-terminated, never freed.
  */
 const char *cm_reference_version(void);
 
-/*
- Free the strings of an error filled by a failed call and zero it. NULL is ignored.
+/**
+ * Free the strings of an error filled by a failed call and zero it. NULL is ignored.
  */
 void cm_error_free(struct CmError *err);
 
-/*
- Free an owned string and zero it. NULL or a zeroed value is ignored.
+/**
+ * Free an owned string and zero it. NULL or a zeroed value is ignored.
  */
 void cm_string_free(struct CmString *s);
 
-/*
- Free an owned byte buffer and zero it. NULL or a zeroed value is ignored.
+/**
+ * Free an owned byte buffer and zero it. NULL or a zeroed value is ignored.
  */
 void cm_bytes_free(struct CmBytes *b);
 
-/*
- Free a list of byte buffers (and each buffer) and zero it. NULL or a zeroed value is ignored.
+/**
+ * Free a list of byte buffers (and each buffer) and zero it. NULL or a zeroed value is ignored.
  */
 void cm_bytes_list_free(struct CmBytesList *l);
 
-/*
- Free an object handle. NULL is ignored. The handle must not be used afterwards.
+/**
+ * Free an object handle. NULL is ignored. The handle must not be used afterwards.
  */
 void cm_object_free(struct CmObject *obj);
 
-/*
- Decode one wire frame (default limits: 256 MiB payload and decompressed
- size, depth 256) into a new handle `*out`.
+/**
+ * Decode one wire frame (default limits: 256 MiB payload and decompressed
+ * size, depth 256) into a new handle `*out`.
  */
 CmStatus cm_decode(const uint8_t *data, size_t len, struct CmObject **out, struct CmError *err);
 
-/*
- [`cm_decode`] with explicit limits; 0 for a limit means its default.
+/**
+ * [`cm_decode`] with explicit limits; 0 for a limit means its default.
  */
 CmStatus cm_decode_with_limits(const uint8_t *data,
                                size_t len,
@@ -248,83 +249,83 @@ CmStatus cm_decode_with_limits(const uint8_t *data,
                                struct CmObject **out,
                                struct CmError *err);
 
-/*
- Encode an object as a frame into `*out` (free with `cm_bytes_free`).
- A decoded object keeps its frame's payload encoding, so decoding and
- encoding a deterministic reference frame gives the same bytes. With
- `compress`, the payload is zlib-compressed when that makes it smaller
- (as the reference does).
+/**
+ * Encode an object as a frame into `*out` (free with `cm_bytes_free`).
+ * A decoded object keeps its frame's payload encoding, so decoding and
+ * encoding a deterministic reference frame gives the same bytes. With
+ * `compress`, the payload is zlib-compressed when that makes it smaller
+ * (as the reference does).
  */
 CmStatus cm_encode(const struct CmObject *obj,
                    bool compress,
                    struct CmBytes *out,
                    struct CmError *err);
 
-/*
- The object's type name (the `peek_type` name, e.g. "g_counter"): static,
- NUL-terminated, never freed. NULL if `obj` is NULL.
+/**
+ * The object's type name (the `peek_type` name, e.g. "g_counter"): static,
+ * NUL-terminated, never freed. NULL if `obj` is NULL.
  */
 const char *cm_type_name(const struct CmObject *obj);
 
-/*
- The type name of a frame from its header alone (payload not decoded):
- `*out_name` is static, NUL-terminated, never freed.
+/**
+ * The type name of a frame from its header alone (payload not decoded):
+ * `*out_name` is static, NUL-terminated, never freed.
  */
 CmStatus cm_peek_type(const uint8_t *data, size_t len, const char **out_name, struct CmError *err);
 
-/*
- Size facts of a frame (header validated, payload not decoded).
+/**
+ * Size facts of a frame (header validated, payload not decoded).
  */
 CmStatus cm_wire_size(const uint8_t *data, size_t len, struct CmWireSize *out, struct CmError *err);
 
-/*
- The canonical JSON view `{"type": name, "value": view}` as compact JSON
- text (keys sorted; see wire-spec/SPEC.md section 4) into `*out`.
+/**
+ * The canonical JSON view `{"type": name, "value": view}` as compact JSON
+ * text (keys sorted; see wire-spec/SPEC.md section 4) into `*out`.
  */
 CmStatus cm_to_json(const struct CmObject *obj, struct CmString *out, struct CmError *err);
 
-/*
- Rebuild an object from its canonical JSON view (UTF-8 text of `len` bytes,
- no NUL needed) into a new handle `*out`.
+/**
+ * Rebuild an object from its canonical JSON view (UTF-8 text of `len` bytes,
+ * no NUL needed) into a new handle `*out`.
  */
 CmStatus cm_from_json(const char *text_ptr, size_t len, struct CmObject **out, struct CmError *err);
 
-/*
- 1 if two objects hold the same state, 0 if not, -1 if either is NULL (or on a caught panic).
+/**
+ * 1 if two objects hold the same state, 0 if not, -1 if either is NULL (or on a caught panic).
  */
 int32_t cm_object_equal(const struct CmObject *a, const struct CmObject *b);
 
-/*
- Merge two objects of the same type into a new handle `*out` (commutative,
- associative, idempotent). The inputs are unchanged.
+/**
+ * Merge two objects of the same type into a new handle `*out` (commutative,
+ * associative, idempotent). The inputs are unchanged.
  */
 CmStatus cm_merge(const struct CmObject *a,
                   const struct CmObject *b,
                   struct CmObject **out,
                   struct CmError *err);
 
-/*
- Merge `n >= 1` objects (an array of handles) left to right into `*out`.
- `n == 0` fails with CM_STATUS_MERGE, category "empty".
+/**
+ * Merge `n >= 1` objects (an array of handles) left to right into `*out`.
+ * `n == 0` fails with CM_STATUS_MERGE, category "empty".
  */
 CmStatus cm_merge_many(const struct CmObject *const *objs,
                        size_t n,
                        struct CmObject **out,
                        struct CmError *err);
 
-/*
- Split a batch (u32 BE count, then u32 BE length + frame each) into its
- frames, not decoded, into `*out` (free with `cm_bytes_list_free`).
+/**
+ * Split a batch (u32 BE count, then u32 BE length + frame each) into its
+ * frames, not decoded, into `*out` (free with `cm_bytes_list_free`).
  */
 CmStatus cm_batch_split(const uint8_t *data,
                         size_t len,
                         struct CmBytesList *out,
                         struct CmError *err);
 
-/*
- Join `n` frames into a batch. The frames are given concatenated in
- `data` (total `data_len` bytes) with their lengths in `lens[0..n]` (so
- callers need no array of pointers). The lengths must sum to `data_len`.
+/**
+ * Join `n` frames into a batch. The frames are given concatenated in
+ * `data` (total `data_len` bytes) with their lengths in `lens[0..n]` (so
+ * callers need no array of pointers). The lengths must sum to `data_len`.
  */
 CmStatus cm_batch_join(const uint8_t *data,
                        size_t data_len,
@@ -333,17 +334,17 @@ CmStatus cm_batch_join(const uint8_t *data,
                        struct CmBytes *out,
                        struct CmError *err);
 
-/*
- Merge two agents' memory lists (JSONL: one memory object per line; blank
- lines are skipped) with `ContextMerge`. `options_json` (NULL or empty for
- defaults) is a JSON object with optional keys `strategy` ("lww",
- "max_confidence", "priority", "union"), `budget` (int or null),
- `min_confidence`, `agent_priority` ({agent: int}), `now` (the clock for
- memories without `ts`; default 0) and `hash_content` (bool). On success
- `*out_jsonl` holds the surviving memories, sorted by fact, one JSON line
- each (every line ends with "\n"), and `*out_manifest_json` the merge
- manifest as a JSON object. A bad line fails with CM_STATUS_MEMORY
- (category "memory"; the message names the input and line).
+/**
+ * Merge two agents' memory lists (JSONL: one memory object per line; blank
+ * lines are skipped) with `ContextMerge`. `options_json` (NULL or empty for
+ * defaults) is a JSON object with optional keys `strategy` ("lww",
+ * "max_confidence", "priority", "union"), `budget` (int or null),
+ * `min_confidence`, `agent_priority` ({agent: int}), `now` (the clock for
+ * memories without `ts`; default 0) and `hash_content` (bool). On success
+ * `*out_jsonl` holds the surviving memories, sorted by fact, one JSON line
+ * each (every line ends with "\n"), and `*out_manifest_json` the merge
+ * manifest as a JSON object. A bad line fails with CM_STATUS_MEMORY
+ * (category "memory"; the message names the input and line).
  */
 CmStatus cm_memory_merge(const char *jsonl_a,
                          size_t len_a,
@@ -355,9 +356,9 @@ CmStatus cm_memory_merge(const char *jsonl_a,
                          struct CmString *out_manifest_json,
                          struct CmError *err);
 
-/*
- Panics inside the library on purpose, to test that bindings see
- CM_STATUS_PANIC (category "panic") and that nothing crosses the boundary.
+/**
+ * Panics inside the library on purpose, to test that bindings see
+ * CM_STATUS_PANIC (category "panic") and that nothing crosses the boundary.
  */
 CmStatus cm_debug_panic(struct CmError *err);
 

@@ -287,14 +287,15 @@ fn default_handle(obj: AnyCrdt) -> *mut CmObject {
 #[no_mangle]
 pub extern "C" fn cm_version() -> *const c_char {
     static V: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
-    V.as_ptr().cast()
+    // Cannot panic; wrapped anyway so that every entry point is guarded.
+    catch_unwind(|| V.as_ptr().cast::<c_char>()).unwrap_or(ptr::null())
 }
 
 /// The wire-format version of the reference this library speaks
 /// ("crdt-merge==0.8.3"): static, NUL-terminated, never freed.
 #[no_mangle]
 pub extern "C" fn cm_reference_version() -> *const c_char {
-    c"crdt-merge==0.8.3".as_ptr()
+    catch_unwind(|| c"crdt-merge==0.8.3".as_ptr()).unwrap_or(ptr::null())
 }
 
 /// Free the strings of an error filled by a failed call and zero it. NULL is ignored.
