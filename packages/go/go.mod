@@ -1,0 +1,3 @@
+module github.com/crdt-merge/crdt-merge-go
+
+go 1.21
