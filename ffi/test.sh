@@ -133,3 +133,10 @@ fi
 
 log "summary ($(( $(date +%s) - START ))s)"
 printf '%s\n' "${SUMMARY[@]}"
+total_pass=0; total_fail=0
+for line in "${SUMMARY[@]}"; do
+  p=$(grep -Eo '[0-9]+ passed' <<<"$line" | grep -Eo '[0-9]+' || echo 0)
+  f=$(grep -Eo '[0-9]+ failed' <<<"$line" | grep -Eo '[0-9]+' || echo 0)
+  total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+done
+echo "ffi total: $total_pass passed, $total_fail failed"
