@@ -171,6 +171,11 @@ export function createApi(w) {
       const h = this._handle();
       return JSON.parse(call(() => h.jsonView()));
     }
+    /** The canonical view as exact JSON text (integers beyond 2^53 keep every digit). */
+    toJSONString() {
+      const h = this._handle();
+      return call(() => h.jsonView());
+    }
     toDict() {
       const h = this._handle();
       return dec(JSON.parse(call(() => h.toDict())));
@@ -201,8 +206,11 @@ export function createApi(w) {
       this.free();
     }
     static fromJSON(view) {
-      if (view === null || typeof view !== 'object') throw new CrdtMergeError('invalid_argument', 'fromJSON needs a view object');
-      const h = call(() => w.Crdt.fromJsonView(JSON.stringify(view)));
+      if (view === null || (typeof view !== 'object' && typeof view !== 'string')) {
+        throw new CrdtMergeError('invalid_argument', 'fromJSON needs a view object or its JSON text');
+      }
+      const text = typeof view === 'string' ? view : stringify(view);
+      const h = call(() => w.Crdt.fromJsonView(text));
       const obj = wrap(h);
       if (this !== CrdtObject && !(obj instanceof this)) {
         const t = obj.type;
