@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build (if needed) and run every test of the npm package:
 #   conformance manifest, class API / errors / free(), two-agents example,
-#   npm pack + ESM/CJS install, .d.ts type check, headless Chromium.
+#   npm pack + ESM/CJS install, .d.ts type check, headless Chromium, and the
+#   Rust wasm-bindgen-test tests (WASM_RUST_TESTS=0 skips those).
 # Installs what it needs, idempotently: npm deps, wasm-bindgen-cli (cargo
 # install, via build.sh), chromium (apt-get, only if /usr/bin/chromium is
 # missing). With CI=true a missing tool fails instead of skipping.
@@ -48,6 +49,20 @@ fi
 
 echo "== node --test"
 CI="$CI" node --test --test-reporter=spec test/*.test.mjs
-RC=$?
-echo "== test.sh: node --test exit $RC after $(( $(date +%s) - START ))s"
-exit $RC
+NODE_RC=$?
+
+# Rust side: wasm-bindgen-test tests of the bindings, debug build (overflow
+# checks on) run under Node by wasm-bindgen-test-runner. WASM_RUST_TESTS=0 skips.
+RUST_RC=0
+if [ "${WASM_RUST_TESTS:-1}" != 0 ]; then
+  echo "== cargo test -p crdt-merge-wasm --target wasm32-unknown-unknown (wasm-bindgen-test)"
+  ( cd "$ROOT" && PATH=/usr/bin:$PATH:$HOME/.cargo/bin RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+      CARGO_TARGET_DIR="$ROOT/target/wasm-test" RUSTFLAGS="-Cpanic=abort" \
+      CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+      /usr/bin/cargo test -q -p crdt-merge-wasm --target wasm32-unknown-unknown \
+      -Zbuild-std=std,panic_abort -Zpanic-abort-tests )
+  RUST_RC=$?
+fi
+
+echo "== test.sh: node --test exit $NODE_RC, wasm-bindgen-test exit $RUST_RC, $(( $(date +%s) - START ))s"
+[ "$NODE_RC" = 0 ] && [ "$RUST_RC" = 0 ]

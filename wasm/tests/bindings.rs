@@ -68,3 +68,97 @@ fn context_merge() {
     assert!(out.contains("\"unique_memories\": 2"), "{out}");
     assert_eq!(code(cm.merge_many(r#"[[{"confidence": 1}]]"#).err().unwrap()), "memory");
 }
+
+/// Every small golden frame (uncompressed roundtrip cases), for the corruption sweep.
+const FRAMES: &[&[u8]] = &[
+    include_bytes!("../../conformance/golden/g_counter/single.crdt"),
+    include_bytes!("../../conformance/golden/g_counter/empty.crdt"),
+    include_bytes!("../../conformance/golden/g_counter/boundaries.crdt"),
+    include_bytes!("../../conformance/golden/pn_counter/basic.crdt"),
+    include_bytes!("../../conformance/golden/pn_counter/empty.crdt"),
+    include_bytes!("../../conformance/golden/lww_register/str.crdt"),
+    include_bytes!("../../conformance/golden/lww_register/none-default.crdt"),
+    include_bytes!("../../conformance/golden/lww_register/int-timestamp.crdt"),
+    include_bytes!("../../conformance/golden/lww_register/nested-value.crdt"),
+    include_bytes!("../../conformance/golden/or_set/basic.crdt"),
+    include_bytes!("../../conformance/golden/or_set/empty.crdt"),
+    include_bytes!("../../conformance/golden/or_set/removed.crdt"),
+    include_bytes!("../../conformance/golden/or_set/non-str-elements.crdt"),
+    include_bytes!("../../conformance/golden/or_set/unicode.crdt"),
+    include_bytes!("../../conformance/golden/lww_map/basic.crdt"),
+    include_bytes!("../../conformance/golden/lww_map/empty.crdt"),
+    include_bytes!("../../conformance/golden/lww_map/tombstones.crdt"),
+    include_bytes!("../../conformance/golden/delta/basic.crdt"),
+    include_bytes!("../../conformance/golden/delta/empty.crdt"),
+    include_bytes!("../../conformance/golden/generic/nested.crdt"),
+    include_bytes!("../../conformance/golden/generic/list-top.crdt"),
+    include_bytes!("../../conformance/golden/generic/empty-dict.crdt"),
+    include_bytes!("../../conformance/golden/generic/every-kind.crdt"),
+    include_bytes!("../../conformance/golden/generic/dollar-key.crdt"),
+    include_bytes!("../../conformance/golden/generic/set-mixed.crdt"),
+    include_bytes!("../../conformance/golden/generic/str-fallback.crdt"),
+    include_bytes!("../../conformance/golden/generic/list-key.crdt"),
+    include_bytes!("../../conformance/golden/hll/p4.crdt"),
+    include_bytes!("../../conformance/golden/hll/p4-empty.crdt"),
+    include_bytes!("../../conformance/golden/bloom/small.crdt"),
+    include_bytes!("../../conformance/golden/bloom/empty.crdt"),
+    include_bytes!("../../conformance/golden/cms/small.crdt"),
+    include_bytes!("../../conformance/golden/cms/empty.crdt"),
+    include_bytes!("../../conformance/golden/vector_clock/basic.crdt"),
+    include_bytes!("../../conformance/golden/vector_clock/empty.crdt"),
+    include_bytes!("../../conformance/golden/vector_clock/unicode.crdt"),
+    include_bytes!("../../conformance/golden/dotted_version_vector/no-dot.crdt"),
+    include_bytes!("../../conformance/golden/dotted_version_vector/with-dot.crdt"),
+    include_bytes!("../../conformance/golden/dotted_version_vector/empty.crdt"),
+    include_bytes!("../../conformance/golden/merkle_tree/rows-20.crdt"),
+    include_bytes!("../../conformance/golden/merkle_tree/empty.crdt"),
+    include_bytes!("../../conformance/golden/merkle_diff/basic.crdt"),
+    include_bytes!("../../conformance/golden/merkle_diff/identical.crdt"),
+    include_bytes!("../../conformance/golden/merkle_diff/manual.crdt"),
+    include_bytes!("../../conformance/golden/gossip_entry/basic.crdt"),
+    include_bytes!("../../conformance/golden/gossip_entry/tombstone.crdt"),
+    include_bytes!("../../conformance/golden/gossip_entry/nested-value.crdt"),
+    include_bytes!("../../conformance/golden/gossip_state/basic.crdt"),
+    include_bytes!("../../conformance/golden/gossip_state/empty.crdt"),
+    include_bytes!("../../conformance/golden/schema_change/added.crdt"),
+    include_bytes!("../../conformance/golden/schema_change/type-changed.crdt"),
+    include_bytes!("../../conformance/golden/schema_evolution_result/union.crdt"),
+    include_bytes!("../../conformance/golden/schema_evolution_result/manual.crdt"),
+    include_bytes!("../../conformance/golden/mergeql_query/basic.crdt"),
+    include_bytes!("../../conformance/golden/mergeql_query/minimal.crdt"),
+    include_bytes!("../../conformance/golden/merge_plan/basic.crdt"),
+    include_bytes!("../../conformance/golden/merge_plan/empty.crdt"),
+    include_bytes!("../../conformance/golden/mergeql_result/basic.crdt"),
+    include_bytes!("../../conformance/golden/mergeql_result/no-provenance.crdt"),
+    include_bytes!("../../conformance/golden/parquet_merge_metadata/basic.crdt"),
+    include_bytes!("../../conformance/golden/parquet_merge_metadata/defaults.crdt"),
+    include_bytes!("../../conformance/golden/conflict_record/basic.crdt"),
+    include_bytes!("../../conformance/golden/conflict_record/unique.crdt"),
+    include_bytes!("../../conformance/golden/conflict_topology/basic.crdt"),
+    include_bytes!("../../conformance/golden/conflict_topology/empty.crdt"),
+];
+
+/// The debug build has overflow checks: any arithmetic slip on the 32-bit
+/// target panics here. Truncate every frame at every length and flip every
+/// byte with a few masks; each must decode or fail with a categorized error.
+#[wasm_bindgen_test]
+fn corruption_sweep_never_panics() {
+    for f in FRAMES {
+        let ok = Crdt::decode(f).unwrap();
+        let _ = ok.json_view().unwrap();
+        for n in 0..f.len() {
+            let _ = Crdt::decode(&f[..n]);
+        }
+        for i in 0..f.len() {
+            for mask in [0x01u8, 0x80, 0xff, 0x7f] {
+                let mut g = f.to_vec();
+                g[i] ^= mask;
+                if let Ok(c) = Crdt::decode(&g) {
+                    let _ = c.json_view();
+                    let _ = c.encode(true);
+                    let _ = c.merge(&c);
+                }
+            }
+        }
+    }
+}
