@@ -47,5 +47,5 @@ fi
 
 F="$HERE/dist/web/crdt_merge_wasm_bg.wasm"
 RAW=$(wc -c < "$F")
-GZ=$(gzip -9 -c "$F" | wc -c)
+GZ=$(gzip -9 -n -c "$F" | wc -c)
 printf 'wasm size: %d bytes raw (%.1f KiB), %d bytes gzip -9 (%.1f KiB)\n' "$RAW" "$(echo "$RAW/1024" | bc -l)" "$GZ" "$(echo "$GZ/1024" | bc -l)"

@@ -44,7 +44,7 @@ if needs_build; then
   bash "$HERE/build.sh" || fail "build failed"
 else
   F="$HERE/dist/web/crdt_merge_wasm_bg.wasm"
-  echo "== build up to date; wasm size: $(wc -c < "$F") bytes raw, $(gzip -9 -c "$F" | wc -c) bytes gzip -9"
+  echo "== build up to date; wasm size: $(wc -c < "$F") bytes raw, $(gzip -9 -n -c "$F" | wc -c) bytes gzip -9"
 fi
 
 echo "== node --test"
@@ -59,7 +59,7 @@ if [ "${WASM_RUST_TESTS:-1}" != 0 ]; then
   ( cd "$ROOT" && PATH=/usr/bin:$PATH:$HOME/.cargo/bin RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
       CARGO_TARGET_DIR="$ROOT/target/wasm-test" RUSTFLAGS="-Cpanic=abort" \
       CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-      /usr/bin/cargo test -q -p crdt-merge-wasm --target wasm32-unknown-unknown \
+      /usr/bin/cargo test -p crdt-merge-wasm --target wasm32-unknown-unknown \
       -Zbuild-std=std,panic_abort -Zpanic-abort-tests )
   RUST_RC=$?
 fi

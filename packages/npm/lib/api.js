@@ -202,7 +202,7 @@ export function createApi(w) {
         h.free();
       }
     }
-    [Symbol.dispose]() {
+    [Symbol.dispose || Symbol.for('Symbol.dispose')]() {
       this.free();
     }
     static fromJSON(view) {
