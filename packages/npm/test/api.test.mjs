@@ -238,3 +238,16 @@ test('examples/two-agents.mjs runs', () => {
   assert.match(out, /facts: capital:de, capital:fr/);
   assert.match(out, /memories: The sky is blue \(0\.9\); Water is wet \(0\.6\)/);
 });
+
+test('a trap in the wasm (a Rust panic, a bug) surfaces as CrdtMergeError code "internal"', async () => {
+  const { createApi } = await import('../lib/api.js');
+  const fake = {
+    installPanicHook() {},
+    lastPanic: () => 'panicked at src/lib.rs:1:1: boom',
+    peekType() {
+      throw new WebAssembly.RuntimeError('unreachable');
+    },
+  };
+  const f = createApi(fake);
+  assert.throws(() => f.peekType(new Uint8Array(12)), (e) => e instanceof f.CrdtMergeError && e.code === 'internal' && /boom/.test(e.message));
+});
