@@ -148,7 +148,7 @@ impl<'a> Decoder<'a> {
         let n = self.u32()?;
         let left = self.data.len() - self.pos;
         if n.saturating_mul(min_item) > left {
-            return Err(DecodeError::Truncated { offset: at, needed: n * min_item - left });
+            return Err(DecodeError::Truncated { offset: at, needed: n.saturating_mul(min_item) - left });
         }
         Ok(n)
     }
