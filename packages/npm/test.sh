@@ -48,21 +48,30 @@ else
 fi
 
 echo "== node --test"
-CI="$CI" node --test --test-reporter=spec test/*.test.mjs
-NODE_RC=$?
+NODE_LOG="$(mktemp)"
+CI="$CI" node --test --test-reporter=spec test/*.test.mjs 2>&1 | tee "$NODE_LOG"
+NODE_RC=${PIPESTATUS[0]}
 
 # Rust side: wasm-bindgen-test tests of the bindings, debug build (overflow
 # checks on) run under Node by wasm-bindgen-test-runner. WASM_RUST_TESTS=0 skips.
 RUST_RC=0
 if [ "${WASM_RUST_TESTS:-1}" != 0 ]; then
   echo "== cargo test -p crdt-merge-wasm --target wasm32-unknown-unknown (wasm-bindgen-test)"
+  RUST_LOG_FILE="$(mktemp)"
   ( cd "$ROOT" && PATH=/usr/bin:$PATH:$HOME/.cargo/bin RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
       CARGO_TARGET_DIR="$ROOT/target/wasm-test" RUSTFLAGS="-Cpanic=abort" \
       CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
       /usr/bin/cargo test -p crdt-merge-wasm --target wasm32-unknown-unknown \
-      -Zbuild-std=std,panic_abort -Zpanic-abort-tests )
-  RUST_RC=$?
+      -Zbuild-std=std,panic_abort -Zpanic-abort-tests ) 2>&1 | tee "$RUST_LOG_FILE"
+  RUST_RC=${PIPESTATUS[0]}
 fi
 
 echo "== test.sh: node --test exit $NODE_RC, wasm-bindgen-test exit $RUST_RC, $(( $(date +%s) - START ))s"
+pass=$(grep -Eo 'ℹ pass [0-9]+' "$NODE_LOG" | grep -Eo '[0-9]+' | tail -1); fail=$(grep -Eo 'ℹ fail [0-9]+' "$NODE_LOG" | grep -Eo '[0-9]+' | tail -1)
+pass=${pass:-0}; fail=${fail:-0}
+if [ -n "${RUST_LOG_FILE:-}" ]; then
+  pass=$((pass + $(grep -Eo '[0-9]+ passed' "$RUST_LOG_FILE" | awk '{s+=$1} END {print s+0}')))
+  fail=$((fail + $(grep -Eo '[0-9]+ failed' "$RUST_LOG_FILE" | awk '{s+=$1} END {print s+0}')))
+fi
+echo "npm total: $pass passed, $fail failed"
 [ "$NODE_RC" = 0 ] && [ "$RUST_RC" = 0 ]
