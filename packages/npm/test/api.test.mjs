@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { renameSync } from 'node:fs';
 import * as api from 'crdt-merge-wasm';
 
 const {
@@ -237,6 +238,19 @@ test('examples/two-agents.mjs runs', () => {
   const out = execFileSync(process.execPath, [fileURLToPath(new URL('../examples/two-agents.mjs', import.meta.url))], { encoding: 'utf8' });
   assert.match(out, /facts: capital:de, capital:fr/);
   assert.match(out, /memories: The sky is blue \(0\.9\); Water is wet \(0\.6\)/);
+});
+
+test('examples/two-agents.ts type-checks (strict), compiles and runs', () => {
+  const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
+  const outDir = fileURLToPath(new URL('../examples/.build/', import.meta.url));
+  execFileSync(process.execPath, [tsc, '-p', fileURLToPath(new URL('../examples/tsconfig.json', import.meta.url)), '--outDir', outDir], { stdio: 'inherit' });
+  // .mjs so Node runs the compiled output as ESM inside the package (self-reference import)
+  const js = `${outDir}two-agents.mjs`;
+  renameSync(`${outDir}two-agents.js`, js);
+  const out = execFileSync(process.execPath, [js], { encoding: 'utf8' });
+  assert.match(out, /facts: capital:de, capital:fr/);
+  assert.match(out, /memories: The sky is blue \(0\.9\); Water is wet \(0\.6\)/);
+  assert.match(out, /manifest: 3 in, 2 unique/);
 });
 
 test('a trap in the wasm (a Rust panic, a bug) surfaces as CrdtMergeError code "internal"', async () => {
