@@ -27,57 +27,57 @@ uniffi::setup_scaffolding!();
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum CrdtError {
     /// Reading bytes or JSON failed (frame, codec, payload shape, JSON view).
-    #[error("{code}: {message}")]
+    #[error("{code}: {detail}")]
     Decode {
         /// `DecodeError::category()`.
         code: String,
-        /// One-line message.
-        message: String,
+        /// One-line message (named `detail`: `message` clashes with Kotlin's `Throwable.message`).
+        detail: String,
     },
     /// A merge that is not defined for its inputs.
-    #[error("{code}: {message}")]
+    #[error("{code}: {detail}")]
     Merge {
         /// `MergeError::category()`.
         code: String,
-        /// One-line message.
-        message: String,
+        /// One-line message (named `detail`: `message` clashes with Kotlin's `Throwable.message`).
+        detail: String,
     },
     /// An argument out of range (negative amount, NaN timestamp, unknown strategy...).
-    #[error("{code}: {message}")]
+    #[error("{code}: {detail}")]
     Argument {
         /// `"argument"`.
         code: String,
-        /// One-line message.
-        message: String,
+        /// One-line message (named `detail`: `message` clashes with Kotlin's `Throwable.message`).
+        detail: String,
     },
     /// A bug: a panic caught at the boundary.
-    #[error("{code}: {message}")]
+    #[error("{code}: {detail}")]
     Internal {
         /// `"panic"`.
         code: String,
         /// The panic message.
-        message: String,
+        detail: String,
     },
 }
 
 impl From<DecodeError> for CrdtError {
     fn from(e: DecodeError) -> Self {
-        CrdtError::Decode { code: e.category().into(), message: e.to_string() }
+        CrdtError::Decode { code: e.category().into(), detail: e.to_string() }
     }
 }
 impl From<MergeError> for CrdtError {
     fn from(e: MergeError) -> Self {
-        CrdtError::Merge { code: e.category().into(), message: e.to_string() }
+        CrdtError::Merge { code: e.category().into(), detail: e.to_string() }
     }
 }
 impl From<memory::MemoryError> for CrdtError {
     fn from(e: memory::MemoryError) -> Self {
-        CrdtError::Decode { code: "shape".into(), message: format!("invalid memory: {e}") }
+        CrdtError::Decode { code: "shape".into(), detail: format!("invalid memory: {e}") }
     }
 }
 
 fn arg(msg: impl Into<String>) -> CrdtError {
-    CrdtError::Argument { code: "argument".into(), message: msg.into() }
+    CrdtError::Argument { code: "argument".into(), detail: msg.into() }
 }
 
 type R<T> = Result<T, CrdtError>;
@@ -85,8 +85,8 @@ type R<T> = Result<T, CrdtError>;
 /// Run `f`, turning a panic into [`CrdtError::Internal`].
 fn guard<T>(f: impl FnOnce() -> R<T>) -> R<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
-        let message = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic".into());
-        Err(CrdtError::Internal { code: "panic".into(), message })
+        let detail = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic".into());
+        Err(CrdtError::Internal { code: "panic".into(), detail })
     })
 }
 

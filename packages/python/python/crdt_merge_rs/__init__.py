@@ -58,7 +58,7 @@ def _call(f, *args):
         return f(*args)
     except _n.CrdtError as e:  # one of the generated variants
         cls = {"Decode": WireError, "Merge": MergeError, "Argument": ArgumentError}.get(type(e).__name__, CrdtError)
-        raise cls(e.code, e.message) from None
+        raise cls(e.code, e.detail) from None
 
 
 # ----------------------------------------------------------------- values <-> view JSON

@@ -5618,8 +5618,8 @@ enum CrdtError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * `DecodeError::category()`.
          */code: String, 
         /**
-         * One-line message.
-         */message: String
+         * One-line message (named `detail`: `message` clashes with Kotlin's `Throwable.message`).
+         */detail: String
     )
     /**
      * A merge that is not defined for its inputs.
@@ -5629,8 +5629,8 @@ enum CrdtError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * `MergeError::category()`.
          */code: String, 
         /**
-         * One-line message.
-         */message: String
+         * One-line message (named `detail`: `message` clashes with Kotlin's `Throwable.message`).
+         */detail: String
     )
     /**
      * An argument out of range (negative amount, NaN timestamp, unknown strategy...).
@@ -5640,8 +5640,8 @@ enum CrdtError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * `"argument"`.
          */code: String, 
         /**
-         * One-line message.
-         */message: String
+         * One-line message (named `detail`: `message` clashes with Kotlin's `Throwable.message`).
+         */detail: String
     )
     /**
      * A bug: a panic caught at the boundary.
@@ -5652,7 +5652,7 @@ enum CrdtError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */code: String, 
         /**
          * The panic message.
-         */message: String
+         */detail: String
     )
 
     
@@ -5685,19 +5685,19 @@ public struct FfiConverterTypeCrdtError: FfiConverterRustBuffer {
         
         case 1: return .Decode(
             code: try FfiConverterString.read(from: &buf), 
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 2: return .Merge(
             code: try FfiConverterString.read(from: &buf), 
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 3: return .Argument(
             code: try FfiConverterString.read(from: &buf), 
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
         case 4: return .Internal(
             code: try FfiConverterString.read(from: &buf), 
-            message: try FfiConverterString.read(from: &buf)
+            detail: try FfiConverterString.read(from: &buf)
             )
 
          default: throw UniffiInternalError.unexpectedEnumCase
@@ -5711,28 +5711,28 @@ public struct FfiConverterTypeCrdtError: FfiConverterRustBuffer {
 
         
         
-        case let .Decode(code,message):
+        case let .Decode(code,detail):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(code, into: &buf)
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Merge(code,message):
+        case let .Merge(code,detail):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(code, into: &buf)
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Argument(code,message):
+        case let .Argument(code,detail):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(code, into: &buf)
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Internal(code,message):
+        case let .Internal(code,detail):
             writeInt(&buf, Int32(4))
             FfiConverterString.write(code, into: &buf)
-            FfiConverterString.write(message, into: &buf)
+            FfiConverterString.write(detail, into: &buf)
             
         }
     }

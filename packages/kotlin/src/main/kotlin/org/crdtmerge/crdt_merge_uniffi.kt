@@ -10259,12 +10259,12 @@ sealed class CrdtException: kotlin.Exception() {
         val `code`: kotlin.String, 
         
         /**
-         * One-line message.
+         * One-line message (named `detail`: `message` clashes with Kotlin's `Throwable.message`).
          */
-        val `message`: kotlin.String
+        val `detail`: kotlin.String
         ) : CrdtException() {
         override val message
-            get() = "code=${ `code` }, message=${ `message` }"
+            get() = "code=${ `code` }, detail=${ `detail` }"
     }
     
     /**
@@ -10278,12 +10278,12 @@ sealed class CrdtException: kotlin.Exception() {
         val `code`: kotlin.String, 
         
         /**
-         * One-line message.
+         * One-line message (named `detail`: `message` clashes with Kotlin's `Throwable.message`).
          */
-        val `message`: kotlin.String
+        val `detail`: kotlin.String
         ) : CrdtException() {
         override val message
-            get() = "code=${ `code` }, message=${ `message` }"
+            get() = "code=${ `code` }, detail=${ `detail` }"
     }
     
     /**
@@ -10297,12 +10297,12 @@ sealed class CrdtException: kotlin.Exception() {
         val `code`: kotlin.String, 
         
         /**
-         * One-line message.
+         * One-line message (named `detail`: `message` clashes with Kotlin's `Throwable.message`).
          */
-        val `message`: kotlin.String
+        val `detail`: kotlin.String
         ) : CrdtException() {
         override val message
-            get() = "code=${ `code` }, message=${ `message` }"
+            get() = "code=${ `code` }, detail=${ `detail` }"
     }
     
     /**
@@ -10318,10 +10318,10 @@ sealed class CrdtException: kotlin.Exception() {
         /**
          * The panic message.
          */
-        val `message`: kotlin.String
+        val `detail`: kotlin.String
         ) : CrdtException() {
         override val message
-            get() = "code=${ `code` }, message=${ `message` }"
+            get() = "code=${ `code` }, detail=${ `detail` }"
     }
     
 
@@ -10369,25 +10369,25 @@ public object FfiConverterTypeCrdtError : FfiConverterRustBuffer<CrdtException> 
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`code`)
-                + FfiConverterString.allocationSize(value.`message`)
+                + FfiConverterString.allocationSize(value.`detail`)
             )
             is CrdtException.Merge -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`code`)
-                + FfiConverterString.allocationSize(value.`message`)
+                + FfiConverterString.allocationSize(value.`detail`)
             )
             is CrdtException.Argument -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`code`)
-                + FfiConverterString.allocationSize(value.`message`)
+                + FfiConverterString.allocationSize(value.`detail`)
             )
             is CrdtException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`code`)
-                + FfiConverterString.allocationSize(value.`message`)
+                + FfiConverterString.allocationSize(value.`detail`)
             )
         }
     }
@@ -10397,25 +10397,25 @@ public object FfiConverterTypeCrdtError : FfiConverterRustBuffer<CrdtException> 
             is CrdtException.Decode -> {
                 buf.putInt(1)
                 FfiConverterString.write(value.`code`, buf)
-                FfiConverterString.write(value.`message`, buf)
+                FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is CrdtException.Merge -> {
                 buf.putInt(2)
                 FfiConverterString.write(value.`code`, buf)
-                FfiConverterString.write(value.`message`, buf)
+                FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is CrdtException.Argument -> {
                 buf.putInt(3)
                 FfiConverterString.write(value.`code`, buf)
-                FfiConverterString.write(value.`message`, buf)
+                FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is CrdtException.Internal -> {
                 buf.putInt(4)
                 FfiConverterString.write(value.`code`, buf)
-                FfiConverterString.write(value.`message`, buf)
+                FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
