@@ -34,7 +34,10 @@ need "$PY"
 }
 
 log "cargo test -p crdt-merge-uniffi"
-cargo test -q -p crdt-merge-uniffi --lib 2>&1 | grep -E "test result|panicked|FAILED" || true
+if ! cargo test -q -p crdt-merge-uniffi --lib >"$ROOT/target/uniffi-rust-test.log" 2>&1; then
+  cat "$ROOT/target/uniffi-rust-test.log"; echo "bindings/test.sh: Rust tests of crdt-merge-uniffi failed" >&2; exit 1
+fi
+grep -E "test result" "$ROOT/target/uniffi-rust-test.log"
 
 VENV="$PKG/.venv"
 if [ -z "${KEEP_VENV:-}" ] || [ ! -x "$VENV/bin/python" ]; then
