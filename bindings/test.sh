@@ -13,6 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PKG="$ROOT/packages/python"
 cd "$ROOT"
 export CARGO_TERM_COLOR=never PIP_DISABLE_PIP_VERSION_CHECK=1
+mkdir -p "$ROOT/target"
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 need() {
