@@ -944,16 +944,88 @@ pub fn context_merge(options: ContextMergeOptions, inputs_json: Vec<String>) -> 
 mod tests {
     use super::*;
 
+    fn code(e: &CrdtError) -> &str {
+        match e {
+            CrdtError::Decode { code, .. } | CrdtError::Merge { code, .. } | CrdtError::Argument { code, .. } | CrdtError::Internal { code, .. } => code,
+        }
+    }
+
     #[test]
     fn errors_carry_codes() {
         let e = Frame::decode(vec![]).unwrap_err();
-        assert!(matches!(e, CrdtError::Decode { ref code, .. } if code == "truncated"), "{e:?}");
+        assert_eq!(code(&e), "truncated", "{e:?}");
         let g = GCounter::new();
-        assert!(g.increment("a".into(), -1).is_err());
+        assert!(matches!(g.increment("a".into(), -1), Err(CrdtError::Argument { .. })));
         g.increment("a".into(), 5).unwrap();
         let bytes = g.encode(false).unwrap();
-        assert!(matches!(PnCounter::decode(bytes.clone()), Err(CrdtError::Decode { ref code, .. }) if code == "wrong_type"));
+        assert_eq!(code(&PnCounter::decode(bytes.clone()).unwrap_err()), "wrong_type");
         assert_eq!(GCounter::decode(bytes).unwrap().value().unwrap(), 5);
-        assert!(matches!(guard::<()>(|| panic!("boom")), Err(CrdtError::Internal { .. })));
+        let e = Hll::new(10).unwrap().merge(Hll::new(12).unwrap()).unwrap_err();
+        assert_eq!(code(&e), "parameter_mismatch");
+        assert!(matches!(LwwRegister::new("1".into(), Stamp::Float { v: f64::NAN }, "n".into()), Err(CrdtError::Argument { .. })));
+        let opts = ContextMergeOptions { strategy: "nope".into(), budget: None, min_confidence: 0.0, now: 0.0 };
+        assert!(matches!(context_merge(opts, vec![]), Err(CrdtError::Argument { .. })));
+        assert_eq!(code(&Frame::from_json_view("{".into()).unwrap_err()), "json");
+        assert_eq!(code(&Frame::from_payload("nope".into(), "{}".into()).unwrap_err()), "argument");
+    }
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        // UniFFI itself would turn a panic into its generic InternalError
+        // (Python `InternalError`, Kotlin `InternalException`); `guard` keeps
+        // it in our error type with code "panic".
+        let r = guard::<()>(|| panic!("boom"));
+        assert_eq!(r, Err(CrdtError::Internal { code: "panic".into(), detail: "boom".into() }));
+        let r = guard::<()>(|| panic!("{}", String::from("formatted")));
+        assert_eq!(r, Err(CrdtError::Internal { code: "panic".into(), detail: "formatted".into() }));
+    }
+
+    #[test]
+    fn timestamps_keep_their_kind() {
+        let r = LwwRegister::new("\"v\"".into(), Stamp::Int { v: 17 }, "n".into()).unwrap();
+        assert_eq!(r.timestamp().unwrap(), Stamp::Int { v: 17 });
+        let back = LwwRegister::decode(r.encode(false).unwrap()).unwrap();
+        assert_eq!(back.timestamp().unwrap(), Stamp::Int { v: 17 });
+        r.set("{\"$bytes\": \"00ff\"}".into(), Stamp::Float { v: 2.5 }, "m".into()).unwrap();
+        assert_eq!(r.value_json().unwrap(), "{\"$bytes\": \"00ff\"}");
+        assert_eq!(r.timestamp().unwrap(), Stamp::Float { v: 2.5 });
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut seeds: Vec<Vec<u8>> = vec![GCounter::new().encode(false).unwrap(), Bloom::new(100, 0.01).unwrap().encode(true).unwrap()];
+        let m = LwwMap::new();
+        m.set("k".into(), "[1, {\"a\": null}]".into(), Stamp::Float { v: 1.0 }, "n".into()).unwrap();
+        seeds.push(m.encode(false).unwrap());
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..4000 {
+            let mut f = seeds[i % seeds.len()].clone();
+            let n = f.len();
+            match next() % 3 {
+                0 => f[(next() as usize) % n] ^= 1 << (next() % 8),
+                1 => f.truncate((next() as usize) % n),
+                _ => f.insert((next() as usize) % n, next() as u8),
+            }
+            for r in [Frame::decode(f.clone()).map(|_| ()), GCounter::decode(f.clone()).map(|_| ()), LwwMap::decode(f.clone()).map(|_| ()), Bloom::decode(f.clone()).map(|_| ()), split_batch(f.clone()).map(|_| ())] {
+                if let Err(e) = r {
+                    assert!(!matches!(e, CrdtError::Internal { .. }), "{e:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn context_merge_joins_duplicates() {
+        let opts = ContextMergeOptions { strategy: "lww".into(), budget: Some(5), min_confidence: 0.0, now: 10.0 };
+        let out = context_merge(opts, vec![r#"[{"fact": "a", "confidence": 0.5}]"#.into(), r#"[{"fact": "a", "confidence": 0.9}, {"fact": "b"}]"#.into()]).unwrap();
+        let v = json::parse(&out.memories_json).unwrap();
+        assert_eq!(v.as_list().unwrap().len(), 2);
+        assert!(out.manifest.summary().unwrap().contains('2'));
     }
 }
