@@ -7,7 +7,8 @@ bob.add_fact("capital_fr", "Paris, France", confidence=0.95, timestamp=2.0)  # h
 bob.add_tag("geography")
 alice.increment("queries", 3)
 
-shared = SharedKnowledge.merge(alice, deserialize(serialize(bob)))  # bob's state travels as bytes
+bob_again = AgentState.from_dict(deserialize(serialize(bob)))  # bob's state travels as bytes
+shared = SharedKnowledge.merge(alice, bob_again)
 print(shared.get_fact("capital_fr").value, sorted(shared.tags), shared.counter_value("queries"))
 
 memories = ContextMerge(strategy="max_confidence", budget=2).merge(

@@ -6,7 +6,7 @@ import sys
 import crdt_merge as M
 
 sys.path.insert(0, sys.argv[1])
-from scenarios import MERGES, SCENARIOS  # noqa: E402
+from scenarios import CONTEXT_CASES, MERGES, SCENARIOS, agents, context_merge  # noqa: E402
 
 
 def enc(v):  # the canonical-view value encoding (wire-spec SPEC.md section 4)
@@ -37,5 +37,14 @@ for name, hexframe in ours.get("frames", {}).items():
     out["read_ours"][name] = {"type": type(obj).__name__, "dict": enc(obj.to_dict())}
 if "batch" in ours:
     out["read_batch"] = [enc(o.to_dict()) for o in M.deserialize_batch(bytes.fromhex(ours["batch"]))]
+a, b = agents(M)
+out["agent_frames"] = [M.serialize(a).hex(), M.serialize(b).hex()]
+out["agent_dicts"] = [enc(a.to_dict()), enc(b.to_dict())]
+out["agent_rebuilt"] = [M.serialize(M.AgentState.from_dict(x.to_dict())).hex() for x in (a, b)]
+out["read_our_agents"] = []
+for h in ours.get("agent_frames", []):
+    st = M.AgentState.from_dict(M.deserialize(bytes.fromhex(h)))
+    out["read_our_agents"].append({k: enc(f.to_dict()) for k, f in st.list_facts().items()})
+out["context"] = [context_merge(M, *c) for c in CONTEXT_CASES]
 out["batch"] = M.serialize_batch([f(M) for f in SCENARIOS.values()]).hex()
 print(json.dumps(out))

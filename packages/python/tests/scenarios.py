@@ -145,3 +145,31 @@ MERGES = {
     "cms": (cms, _cms2),
     "vector_clock": (vector_clock, _vc2),
 }
+
+
+# ---- agent memory (timestamps explicit; the agents' created_at comes from the clock on both sides)
+def agents(M):
+    a = M.AgentState("alice")
+    a.add_fact("capital", "Paris", confidence=0.9, timestamp=1.0)
+    a.add_fact("pop", 67, confidence=0.5, timestamp=1.5)
+    a.add_tag("geo")
+    a.increment("queries", 2)
+    b = M.AgentState("bob")
+    b.add_fact("capital", "Paris, FR", confidence=0.95, timestamp=2.0)
+    b.decrement("queries")
+    return a, b
+
+
+MEMORIES_A = [{"fact": "x", "confidence": 0.4, "ts": 1.0, "source": "a"}, {"fact": "y", "confidence": 0.2, "ts": 1.0}]
+MEMORIES_B = [{"fact": "x", "confidence": 0.8, "ts": 2.0, "source": "b"}, {"fact": "z", "ts": 3.0, "confidence": 0.6}]
+MANIFEST_KEYS = ["total_memories", "unique_memories", "duplicates_removed", "strategy_used"]
+
+
+def context_merge(M, strategy, budget, min_confidence):
+    r = M.ContextMerge(strategy=strategy, budget=budget, min_confidence=min_confidence).merge(MEMORIES_A, MEMORIES_B)
+    facts = [(m["fact"], m["confidence"]) if isinstance(m, dict) else (m.fact, m.sidecar.confidence) for m in r.memories]
+    man = r.manifest.to_dict()
+    return {"memories": facts, "manifest": {k: man[k] for k in MANIFEST_KEYS}}
+
+
+CONTEXT_CASES = [("lww", None, 0.0), ("max_confidence", 2, 0.0), ("union", None, 0.3)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import crdt_merge_rs as M
-from scenarios import MERGES, SCENARIOS
+from scenarios import CONTEXT_CASES, MERGES, SCENARIOS, agents, context_merge
 
 HERE = Path(__file__).resolve().parent
 
@@ -19,7 +19,8 @@ CLASS_NAMES = {"GCounter", "PNCounter", "LWWRegister", "ORSet", "LWWMap", "Merge
 @pytest.fixture(scope="module")
 def ref(ref_python):
     ours = {"frames": {n: M.serialize(f(M)).hex() for n, f in SCENARIOS.items()},
-            "batch": M.serialize_batch([f(M) for f in SCENARIOS.values()]).hex()}
+            "batch": M.serialize_batch([f(M) for f in SCENARIOS.values()]).hex(),
+            "agent_frames": [M.serialize(x).hex() for x in agents(M)]}
     env = dict(os.environ, PYTHONHASHSEED="0")
     p = subprocess.run([ref_python, str(HERE / "ref_runner.py"), str(HERE)], input=json.dumps(ours),
                        capture_output=True, text=True, env=env, timeout=300)
@@ -82,3 +83,31 @@ def test_queries_match_reference_values():
     assert SCENARIOS["or_set_fixed"](M).value == {"x", "y"}
     assert SCENARIOS["cms"](M).estimate("heavy") >= 40
     assert SCENARIOS["bloom"](M).contains("k5")
+
+
+def test_agent_state_frames_cross(ref):
+    # the reference writes AgentState as a generic frame of to_dict(); deserialize gives the dict
+    for h, d in zip(ref["agent_frames"], ref["agent_dicts"]):
+        got = M.deserialize(bytes.fromhex(h))
+        assert isinstance(got, dict) and got["type"] == "agent_state"
+        assert norm(json.loads(M.to_view_json(got))) == norm(d)
+        st = M.AgentState.from_dict(got)
+        # same state written back: byte-identical to the reference's
+        assert M.serialize(st).hex() == h
+    ours = agents(M)
+    for a, facts in zip(ours, ref["read_our_agents"]):
+        assert norm(facts) == norm({k: json.loads(M.to_view_json(f.to_dict())) for k, f in a.list_facts().items()})
+
+
+def test_agent_state_rebuilt_bytes_equal(ref):
+    for d, h in zip(ref["agent_dicts"], ref["agent_rebuilt"]):
+        st = M.AgentState.from_dict(M.from_view_json(json.dumps(d)))
+        assert M.serialize(st).hex() == h
+
+
+@pytest.mark.parametrize("i", range(len(CONTEXT_CASES)))
+def test_context_merge_matches_reference(ref, i):
+    ours = context_merge(M, *CONTEXT_CASES[i])
+    theirs = ref["context"][i]
+    assert [list(x) for x in ours["memories"]] == theirs["memories"]
+    assert ours["manifest"] == theirs["manifest"]

@@ -459,6 +459,11 @@ class Frame(_Crdt):
         return self._o.type_name()
 
     @classmethod
+    def from_bytes(cls, data: bytes) -> "Frame":
+        """Decode any frame (generic ones included) as a ``Frame``."""
+        return cls._wrap(_call(_n.Frame.decode, _bytes(data)))
+
+    @classmethod
     def from_dict(cls, d: dict, type_name: Optional[str] = None):
         name = type_name or d.get("type")
         return cls._wrap(_call(_n.Frame.from_payload, name, to_view_json(d)))
@@ -665,22 +670,42 @@ def _bytes(data: Any) -> bytes:
     return bytes(data)
 
 
+_GENERIC_AS_DICT = ()  # filled below: classes the reference writes as generic frames of to_dict()
+
+
 def serialize(obj: Any, *, compress: bool = False) -> bytes:
-    """Encode an object as a wire frame."""
+    """Encode an object as a wire frame (the reference's choice of tag)."""
+    if isinstance(obj, _GENERIC_AS_DICT):
+        # the reference has no tag for these: it writes to_dict() as a generic frame
+        return Frame.from_dict(obj.to_dict(), "generic")._frame(compress)
     if isinstance(obj, _Crdt):
         return obj._frame(compress)
-    if isinstance(obj, dict):  # a plain dict: the reference writes it as a generic frame
+    if isinstance(obj, (dict, list)):
         return Frame.from_dict(obj, "generic")._frame(compress)
-    raise WireError("unsupported", f"cannot serialize {type(obj).__name__}")
+    if callable(getattr(obj, "to_dict", None)):
+        d = obj.to_dict()
+        name = d.get("type") if isinstance(d, dict) else None
+        cls = _CLASSES.get(name)
+        if cls is not None and cls not in _GENERIC_AS_DICT:
+            return cls.from_dict(d)._frame(compress)
+        return Frame.from_dict(d, "generic")._frame(compress)
+    raise WireError("unsupported", f"Cannot serialize type: {type(obj).__name__}")
 
 
 def deserialize(data: bytes) -> Any:
-    """Decode a frame into its class (``Frame`` for types without a class here)."""
+    """Decode a frame: the matching class; a plain dict/list for generic
+    frames (as the reference); ``Frame`` for record types without a class here."""
     f = _call(_n.Frame.decode, _bytes(data))
-    cls = _CLASSES.get(f.type_name(), Frame)
+    name = f.type_name()
+    if name == "generic":
+        return from_view_json(_call(f.to_payload_json))
+    cls = _CLASSES.get(name, Frame)
     if cls is Frame:
         return Frame._wrap(f)
     return cls._wrap(_call(cls._native.from_frame, f))
+
+
+_GENERIC_AS_DICT = (AgentState, SharedKnowledge, ContextManifest)
 
 
 def peek_type(data: bytes) -> str:
