@@ -47,16 +47,17 @@ pub fn file_size(path: &Path) -> Result<u64> {
 
 /// Write `data` to `out` atomically (temp file in the same directory, then rename).
 pub fn write_atomic(out: &Path, data: &[u8]) -> Result<()> {
-    write_atomic_all(&[(out, data)])
+    write_atomic_all(&[(out, &[data])])
 }
 
 /// Write several outputs: every one is written completely to a temporary file
 /// first, and only then are they renamed into place, so a failure while
 /// writing leaves none of them.
-pub fn write_atomic_all(outputs: &[(&Path, &[u8])]) -> Result<()> {
+/// Each output is given as parts written one after the other.
+pub fn write_atomic_all(outputs: &[(&Path, &[&[u8]])]) -> Result<()> {
     let mut temps = Vec::with_capacity(outputs.len());
-    for (out, data) in outputs {
-        temps.push((*out, write_temp(out, data)?));
+    for (out, parts) in outputs {
+        temps.push((*out, write_temp(out, parts)?));
     }
     for (out, tmp) in temps {
         tmp.persist(out).map_err(|e| CliError::Io { path: out.to_path_buf(), source: e.error })?;
@@ -64,7 +65,7 @@ pub fn write_atomic_all(outputs: &[(&Path, &[u8])]) -> Result<()> {
     Ok(())
 }
 
-fn write_temp(out: &Path, data: &[u8]) -> Result<tempfile::NamedTempFile> {
+fn write_temp(out: &Path, parts: &[&[u8]]) -> Result<tempfile::NamedTempFile> {
     let dir: PathBuf = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -78,7 +79,9 @@ fn write_temp(out: &Path, data: &[u8]) -> Result<tempfile::NamedTempFile> {
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let mut tmp = builder.tempfile_in(&dir).map_err(CliError::io(out))?;
-    tmp.write_all(data).map_err(CliError::io(out))?;
+    for data in parts {
+        tmp.write_all(data).map_err(CliError::io(out))?;
+    }
     tmp.as_file().sync_all().map_err(CliError::io(out))?;
     Ok(tmp)
 }

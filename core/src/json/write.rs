@@ -117,7 +117,18 @@ fn write_float(f: f64, out: &mut String) {
 /// A JSON string with `ensure_ascii=True` escaping.
 pub fn write_str(s: &str, out: &mut String) {
     out.push('"');
-    for c in s.chars() {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+            i += 1;
+            continue;
+        }
+        // copy the plain run, then escape one character
+        out.push_str(&s[start..i]);
+        let Some(c) = s[i..].chars().next() else { break };
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -126,7 +137,7 @@ pub fn write_str(s: &str, out: &mut String) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+            c => {
                 let u = c as u32;
                 if u > 0xffff {
                     let v = u - 0x10000;
@@ -135,9 +146,11 @@ pub fn write_str(s: &str, out: &mut String) {
                     let _ = write!(out, "\\u{:04x}", u);
                 }
             }
-            c => out.push(c),
         }
+        i += c.len_utf8();
+        start = i;
     }
+    out.push_str(&s[start..]);
     out.push('"');
 }
 
