@@ -102,7 +102,8 @@ fn write_value(v: &Value, out: &mut String, indent: Option<usize>, level: usize)
     Ok(())
 }
 
-fn write_float(f: f64, out: &mut String) {
+/// A float as `json.dumps` writes it: `repr`, or `NaN` / `Infinity` / `-Infinity`.
+pub fn write_float(f: f64, out: &mut String) {
     if f.is_nan() {
         out.push_str("NaN");
     } else if f == f64::INFINITY {

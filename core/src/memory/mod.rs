@@ -243,12 +243,12 @@ impl Memory {
         out.push_str("{\"fact\": ");
         write_str(&self.fact, out);
         out.push_str(", \"confidence\": ");
-        write_json_float(self.confidence, out);
+        crate::json::write::write_float(self.confidence, out);
         out.push_str(", \"source\": ");
         write_str(&self.source, out);
         if let Some(ts) = self.ts {
             out.push_str(", \"ts\": ");
-            write_json_float(ts, out);
+            crate::json::write::write_float(ts, out);
         }
         out.push_str(", \"topic\": ");
         write_str(&self.topic, out);
@@ -271,18 +271,6 @@ impl Memory {
     }
 }
 
-/// A float as Python's `json.dumps` writes it.
-fn write_json_float(f: f64, out: &mut String) {
-    if f.is_nan() {
-        out.push_str("NaN");
-    } else if f == f64::INFINITY {
-        out.push_str("Infinity");
-    } else if f == f64::NEG_INFINITY {
-        out.push_str("-Infinity");
-    } else {
-        out.push_str(&crate::pyrepr::float_repr(f));
-    }
-}
 
 /// Parse one JSONL line into a [`Memory`].
 ///

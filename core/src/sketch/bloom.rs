@@ -346,20 +346,8 @@ impl WireType for MergeableBloom {
 
     fn from_value(v: &Value) -> Result<Self, DecodeError> {
         let bad = |m: &str| DecodeError::shape(NAME, m);
-        if v.as_map().is_none() {
-            return Err(bad("payload is not a dict"));
-        }
-        if let Some(t) = v.get("type") {
-            if t.as_str() != Some(NAME) {
-                return Err(bad("field 'type' must be \"bloom\""));
-            }
-        }
-        let int_field = |k: &str| -> Result<i64, DecodeError> {
-            v.get(k)
-                .ok_or_else(|| DecodeError::shape(NAME, format!("missing field '{k}'")))?
-                .as_int()
-                .ok_or_else(|| DecodeError::shape(NAME, format!("field '{k}' must be an int")))
-        };
+        super::check_payload(v, NAME)?;
+        let int_field = |k: &str| super::int_field(v, NAME, k);
         let capacity = int_field("capacity")?;
         let fp_rate = match v.get("fp_rate") {
             Some(Value::Float(f)) => *f,

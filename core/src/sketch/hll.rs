@@ -219,14 +219,7 @@ impl WireType for MergeableHll {
 
     fn from_value(v: &Value) -> Result<Self, DecodeError> {
         let bad = |m: &str| DecodeError::shape(NAME, m);
-        if v.as_map().is_none() {
-            return Err(bad("payload is not a dict"));
-        }
-        if let Some(t) = v.get("type") {
-            if t.as_str() != Some(NAME) {
-                return Err(bad("field 'type' must be \"hll\""));
-            }
-        }
+        super::check_payload(v, NAME)?;
         let p = v.get("precision").ok_or_else(|| bad("missing field 'precision'"))?;
         let p = p.as_int().ok_or_else(|| bad("field 'precision' must be an int"))?;
         if !(MIN_PRECISION as i64..=MAX_PRECISION as i64).contains(&p) {

@@ -30,6 +30,26 @@ pub(crate) fn ln(x: f64) -> f64 {
     }
 }
 
+/// Shape checks shared by the sketch decoders: the payload is a dict whose
+/// optional `type` names the sketch.
+pub(crate) fn check_payload(v: &crate::Value, name: &'static str) -> Result<(), crate::DecodeError> {
+    if v.as_map().is_none() {
+        return Err(crate::DecodeError::shape(name, "payload is not a dict"));
+    }
+    match v.get("type") {
+        Some(t) if t.as_str() != Some(name) => Err(crate::DecodeError::shape(name, alloc::format!("field 'type' must be \"{name}\""))),
+        _ => Ok(()),
+    }
+}
+
+/// A required int field of a sketch payload.
+pub(crate) fn int_field(v: &crate::Value, name: &'static str, k: &str) -> Result<i64, crate::DecodeError> {
+    v.get(k)
+        .ok_or_else(|| crate::DecodeError::shape(name, alloc::format!("missing field '{k}'")))?
+        .as_int()
+        .ok_or_else(|| crate::DecodeError::shape(name, alloc::format!("field '{k}' must be an int")))
+}
+
 /// Direct writers for the compact codec, so big register / bit / table
 /// arrays are encoded without building one [`crate::Value`] per cell. Each
 /// writes exactly what [`crate::wire::codec::encode_value`] would.
