@@ -19,6 +19,8 @@
 //! - [`sketch`]: reference-compatible hashing, HyperLogLog, Bloom, Count-Min.
 //! - [`records`]: the JSON-payload record types (Merkle, gossip, schema evolution, provenance, MergeQL).
 //! - [`memory`]: agent memory: AgentState, SharedKnowledge, ContextMerge, ContextBloom, sidecars, manifests, consolidation.
+//! - [`table`]: the data layer: keyed record merge over tables, schemas, provenance, streaming, deltas, dedup, Merkle, MergeQL.
+//! - [`model`]: the model-weights layer: CRDTMergeState and tensor merge strategies.
 //! - [`object`]: the dynamic `AnyCrdt` used by the CLI and every binding.
 //! - [`laws`]: the law checker (commutativity, associativity, idempotency).
 #![no_std]
@@ -34,11 +36,13 @@ pub mod error;
 pub mod json;
 pub mod laws;
 pub mod memory;
+pub mod model;
 pub mod object;
 pub mod ordered_map;
 pub mod pyrepr;
 pub mod records;
 pub mod sketch;
+pub mod table;
 pub mod traits;
 pub mod value;
 pub mod wire;

@@ -1,0 +1,100 @@
+//! The data layer: keyed record merge over tables (the reference's
+//! `crdt_merge.merge` and everything around it).
+//!
+//! A [`Table`] is what every file format (`crdt-merge-io`) and every binding
+//! turns its rows into: a list of column names and rows of cells aligned with
+//! them. A cell is `Option<Value>`: `None` means the row does not carry that
+//! column at all (a JSON object without the key), `Some(Value::None)` means
+//! an explicit null. Columnar formats (CSV, Parquet) never produce `None`
+//! cells; JSON-lines rows with different key sets do.
+//!
+//! Submodules (one concern each) are added by the data-layer work:
+//! schema (MergeSchema and its strategies), merge, provenance, stream, json
+//! (merge_dicts), delta, dedup, merkle, evolution, gossip, mergeql, verify.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::value::Value;
+
+/// One cell: `None` = column absent from this row, `Some(v)` = value (maybe null).
+pub type Cell = Option<Value>;
+
+/// Rows with named columns. `rows[i].len() == columns.len()` for every row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    /// Column names, in first-seen order, unique.
+    pub columns: Vec<String>,
+    /// Rows, each aligned with `columns`.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// An empty table with these columns.
+    pub fn with_columns(columns: Vec<String>) -> Table {
+        Table { columns, rows: Vec::new() }
+    }
+
+    /// Index of a column by name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Build a table from dict rows (`Value::Map` with string keys), columns in
+    /// first-seen order. Non-map rows and non-string keys are rejected by the
+    /// caller's validation; here they are skipped.
+    pub fn from_dict_rows(rows: &[Value]) -> Table {
+        let mut t = Table::default();
+        for row in rows {
+            if let Value::Map(entries) = row {
+                for (k, _) in entries {
+                    if let Value::Str(k) = k {
+                        if t.column_index(k).is_none() {
+                            t.columns.push(k.clone());
+                        }
+                    }
+                }
+            }
+        }
+        for row in rows {
+            let mut cells: Vec<Cell> = alloc::vec![None; t.columns.len()];
+            if let Value::Map(entries) = row {
+                for (k, v) in entries {
+                    if let Value::Str(k) = k {
+                        if let Some(i) = t.column_index(k) {
+                            cells[i] = Some(v.clone());
+                        }
+                    }
+                }
+            }
+            t.rows.push(cells);
+        }
+        t
+    }
+
+    /// Rows as dicts (`Value::Map`), absent cells left out.
+    pub fn to_dict_rows(&self) -> Vec<Value> {
+        self.rows
+            .iter()
+            .map(|cells| {
+                Value::Map(
+                    self.columns
+                        .iter()
+                        .zip(cells)
+                        .filter_map(|(c, v)| v.as_ref().map(|v| (Value::Str(c.clone()), v.clone())))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+}
