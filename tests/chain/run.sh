@@ -2,13 +2,13 @@
 # Cross-language chain: states pass through every runtime that can change
 # them here and come back to the reference unchanged in meaning:
 #   reference Python → Rust CLI → JS (Node, crdt-merge-wasm) → Go (cgo, C ABI)
-#   → C# (mono, C ABI) → Python binding (crdt_merge_rs) → reference decode.
-# (Kotlin runs the same UniFFI library as the Python binding; it is not in the
-# chain yet.)
+#   → C# (mono, C ABI) → Kotlin (JVM, UniFFI/JNA) → Python binding
+#   (crdt_merge_rs) → reference decode.
 # Each step decodes the previous step's frame, changes the state with that
 # language's API, and writes a new frame. The last step checks the exact
-# expected state. Needs the npm package built (packages/npm/test.sh) and the
-# Python binding's venv (bindings/test.sh); ./dev test runs those first.
+# expected state. Needs the npm package built (packages/npm/test.sh), the
+# Python binding's venv and the Kotlin module's test classes (bindings/test.sh);
+# ./dev test runs those first.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -16,7 +16,9 @@ REF="$ROOT/conformance/.venv/bin/python"
 PYB="$ROOT/packages/python/.venv/bin/python"
 [ -x "$REF" ] || bash conformance/generate.sh --venv-only
 cargo build --release -q -p crdt-merge-cli -p crdt-merge-ffi
-for need in "$PYB" "$ROOT/packages/npm/dist/node" "$ROOT/target/release/crdt-merge" "$ROOT/target/release/libcrdt_merge_ffi.so" "$ROOT/target/dotnet/CrdtMerge.dll"; do
+for need in "$PYB" "$ROOT/packages/npm/dist/node" "$ROOT/target/release/crdt-merge" "$ROOT/target/release/libcrdt_merge_ffi.so" "$ROOT/target/dotnet/CrdtMerge.dll" \
+  "$ROOT/packages/kotlin/target/test-classes/org/crdtmerge/ChainStepKt.class" "$ROOT/packages/kotlin/target/classpath.txt" \
+  "$ROOT/target/release/libcrdt_merge_uniffi.so"; do
   [ -e "$need" ] || { echo "chain: missing $need (run the npm and bindings suites and cargo build --release first)"; echo "0 passed, 1 failed"; exit 1; }
 done
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
@@ -74,15 +76,21 @@ mcs -nologo -target:exe -r:"$ROOT/target/dotnet/CrdtMerge.dll" -out:"$T/CsStep.e
 MONO_PATH="$ROOT/target/dotnet" LD_LIBRARY_PATH="$ROOT/target/release${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" mono "$T/CsStep.exe" "$T"
 step "C# (mono over the C ABI)" "added node cs, element u; map re-encoded"
 
+# 3k. Kotlin (JVM, UniFFI over JNA): one more change each
+KT="$ROOT/packages/kotlin/target"
+java -Djna.library.path="$ROOT/target/release" -cp "$KT/classes:$KT/test-classes:$(cat "$KT/classpath.txt")" \
+  org.crdtmerge.ChainStepKt "$T"
+step "Kotlin (JVM, UniFFI/JNA)" "added node kt, element t, key runtime"
+
 # 4. Python binding: one more change each
 "$PYB" - "$T" <<'PY'
 import sys, os
 from crdt_merge_rs import deserialize, serialize
 d = sys.argv[1]
 rd = lambda n: deserialize(open(os.path.join(d, n), "rb").read())
-g = rd("3c_gc.crdt"); g.increment("pyrs", 2)
-s = rd("3c_or.crdt"); s.add("w")
-m = rd("3c_map.crdt"); m.set("year", 2026, timestamp=3.0, node_id="pyrs")
+g = rd("3k_gc.crdt"); g.increment("pyrs", 2)
+s = rd("3k_or.crdt"); s.add("w")
+m = rd("3k_map.crdt"); m.set("year", 2026, timestamp=3.0, node_id="pyrs")
 for name, obj in (("gc", g), ("or", s), ("map", m)):
     open(os.path.join(d, f"4_{name}.crdt"), "wb").write(serialize(obj))
 PY
@@ -95,11 +103,11 @@ from crdt_merge.wire import deserialize
 d = sys.argv[1]
 rd = lambda n: deserialize(open(os.path.join(d, n), "rb").read())
 g, s, m = rd("4_gc.crdt"), rd("4_or.crdt"), rd("4_map.crdt")
-want_counts = {"ref": 5, "other": 7, "js": 3, "go": 4, "cs": 6, "pyrs": 2}
+want_counts = {"ref": 5, "other": 7, "js": 3, "go": 4, "cs": 6, "kt": 8, "pyrs": 2}
 assert g.to_dict()["counts"] == want_counts, g.to_dict()
-assert g.value == 27, g.value
-assert s.value == {"y", "z", "v", "u", "w"}, s.value
-assert m.value == {"lang": "javascript", "year": 2026}, m.value
-print("  reference Python                   read back: counter 27 over 6 nodes, set {u, v, w, y, z}, map {lang, year}")
+assert g.value == 35, g.value
+assert s.value == {"y", "z", "v", "u", "t", "w"}, s.value
+assert m.value == {"lang": "javascript", "runtime": "jvm", "year": 2026}, m.value
+print("  reference Python                   read back: counter 35 over 7 nodes, set {t, u, v, w, y, z}, map {lang, runtime, year}")
 PY
-echo "chain: 7 passed, 0 failed"
+echo "chain: 8 passed, 0 failed"
