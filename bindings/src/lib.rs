@@ -62,22 +62,34 @@ pub enum CrdtError {
 
 impl From<DecodeError> for CrdtError {
     fn from(e: DecodeError) -> Self {
-        CrdtError::Decode { code: e.category().into(), detail: e.to_string() }
+        CrdtError::Decode {
+            code: e.category().into(),
+            detail: e.to_string(),
+        }
     }
 }
 impl From<MergeError> for CrdtError {
     fn from(e: MergeError) -> Self {
-        CrdtError::Merge { code: e.category().into(), detail: e.to_string() }
+        CrdtError::Merge {
+            code: e.category().into(),
+            detail: e.to_string(),
+        }
     }
 }
 impl From<memory::MemoryError> for CrdtError {
     fn from(e: memory::MemoryError) -> Self {
-        CrdtError::Decode { code: "shape".into(), detail: format!("invalid memory: {e}") }
+        CrdtError::Decode {
+            code: "shape".into(),
+            detail: format!("invalid memory: {e}"),
+        }
     }
 }
 
 fn arg(msg: impl Into<String>) -> CrdtError {
-    CrdtError::Argument { code: "argument".into(), detail: msg.into() }
+    CrdtError::Argument {
+        code: "argument".into(),
+        detail: msg.into(),
+    }
 }
 
 type R<T> = Result<T, CrdtError>;
@@ -85,8 +97,15 @@ type R<T> = Result<T, CrdtError>;
 /// Run `f`, turning a panic into [`CrdtError::Internal`].
 fn guard<T>(f: impl FnOnce() -> R<T>) -> R<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
-        let detail = p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_else(|| "panic".into());
-        Err(CrdtError::Internal { code: "panic".into(), detail })
+        let detail = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".into());
+        Err(CrdtError::Internal {
+            code: "panic".into(),
+            detail,
+        })
     })
 }
 
@@ -132,7 +151,9 @@ impl Stamp {
     fn of(t: Timestamp) -> Stamp {
         match t.to_value() {
             Value::Int(v) => Stamp::Int { v },
-            other => Stamp::Float { v: other.as_f64().unwrap_or(0.0) },
+            other => Stamp::Float {
+                v: other.as_f64().unwrap_or(0.0),
+            },
         }
     }
 }
@@ -196,13 +217,21 @@ pub fn encode_batch(frames: Vec<Vec<u8>>) -> R<Vec<u8>> {
 /// Split a batch into its frames (frames are not decoded).
 #[uniffi::export]
 pub fn split_batch(data: Vec<u8>) -> R<Vec<Vec<u8>>> {
-    guard(|| Ok(wire::batch::split_batch(&data, &Limits::DEFAULT)?.into_iter().map(<[u8]>::to_vec).collect()))
+    guard(|| {
+        Ok(wire::batch::split_batch(&data, &Limits::DEFAULT)?
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect())
+    })
 }
 
 /// Every type name the wire format knows, e.g. `"g_counter"`.
 #[uniffi::export]
 pub fn type_names() -> Vec<String> {
-    (0u8..=255).filter_map(TypeTag::from_u8).map(|t| t.name().to_string()).collect()
+    (0u8..=255)
+        .filter_map(TypeTag::from_u8)
+        .map(|t| t.name().to_string())
+        .collect()
 }
 
 // ---------------------------------------------------------------- the object core
@@ -228,7 +257,9 @@ impl Inner {
         Ok(Inner::new(AnyCrdt::from_value(tag, &value_in(json_text)?)?))
     }
     fn from_view(json_text: &str) -> R<Inner> {
-        Ok(Inner::new(AnyCrdt::from_json_view(&json::parse(json_text)?)?))
+        Ok(Inner::new(AnyCrdt::from_json_view(&json::parse(
+            json_text,
+        )?)?))
     }
     fn encode(&self, compress: bool) -> R<Vec<u8>> {
         Ok(self.obj.encode_with(self.enc, compress)?)
@@ -253,7 +284,9 @@ pub struct Frame {
 
 impl Frame {
     fn wrap(inner: Inner) -> Arc<Frame> {
-        Arc::new(Frame { inner: Mutex::new(inner) })
+        Arc::new(Frame {
+            inner: Mutex::new(inner),
+        })
     }
 }
 
@@ -273,7 +306,8 @@ impl Frame {
     #[uniffi::constructor]
     pub fn from_payload(type_name: String, payload_json: String) -> R<Arc<Frame>> {
         guard(|| {
-            let tag = TypeTag::from_name(&type_name).ok_or_else(|| arg(format!("unknown type {type_name:?}")))?;
+            let tag = TypeTag::from_name(&type_name)
+                .ok_or_else(|| arg(format!("unknown type {type_name:?}")))?;
             Ok(Frame::wrap(Inner::from_payload(tag, &payload_json)?))
         })
     }
@@ -311,7 +345,10 @@ impl Frame {
 #[uniffi::export]
 pub fn merge_frames(frames: Vec<Vec<u8>>, compress: bool) -> R<Vec<u8>> {
     guard(|| {
-        let objs = frames.iter().map(|f| Ok(AnyCrdt::decode(f, &Limits::DEFAULT)?.0)).collect::<R<Vec<_>>>()?;
+        let objs = frames
+            .iter()
+            .map(|f| Ok(AnyCrdt::decode(f, &Limits::DEFAULT)?.0))
+            .collect::<R<Vec<_>>>()?;
         Ok(AnyCrdt::merge_all(&objs)?.encode(compress)?)
     })
 }
@@ -328,12 +365,20 @@ macro_rules! typed {
         impl $name {
             fn wrap(inner: Inner) -> R<Arc<$name>> {
                 match &inner.obj {
-                    AnyCrdt::$variant(_) => Ok(Arc::new($name { inner: Mutex::new(inner) })),
-                    other => Err(DecodeError::WrongType { expected: $tag.name(), found: other.type_name() }.into()),
+                    AnyCrdt::$variant(_) => Ok(Arc::new($name {
+                        inner: Mutex::new(inner),
+                    })),
+                    other => Err(DecodeError::WrongType {
+                        expected: $tag.name(),
+                        found: other.type_name(),
+                    }
+                    .into()),
                 }
             }
             fn of(x: $core) -> Arc<$name> {
-                Arc::new($name { inner: Mutex::new(Inner::new(AnyCrdt::$variant(x))) })
+                Arc::new($name {
+                    inner: Mutex::new(Inner::new(AnyCrdt::$variant(x))),
+                })
             }
             /// Run `f` on the typed state.
             fn with<T>(&self, f: impl FnOnce(&mut $core) -> R<T>) -> R<T> {
@@ -397,7 +442,9 @@ macro_rules! typed {
             }
             /// A copy.
             pub fn copy(&self) -> Arc<$name> {
-                Arc::new($name { inner: Mutex::new(lock(&self.inner).clone()) })
+                Arc::new($name {
+                    inner: Mutex::new(lock(&self.inner).clone()),
+                })
             }
         }
     };
@@ -405,16 +452,41 @@ macro_rules! typed {
 
 typed!(GCounter, GCounter, crdt::GCounter, TypeTag::GCounter);
 typed!(PnCounter, PNCounter, crdt::PNCounter, TypeTag::PNCounter);
-typed!(LwwRegister, LwwRegister, crdt::LwwRegister, TypeTag::LwwRegister);
+typed!(
+    LwwRegister,
+    LwwRegister,
+    crdt::LwwRegister,
+    TypeTag::LwwRegister
+);
 typed!(OrSet, OrSet, crdt::OrSet, TypeTag::OrSet);
 typed!(LwwMap, LwwMap, crdt::LwwMap, TypeTag::LwwMap);
-typed!(VectorClock, VectorClock, crdt::VectorClock, TypeTag::VectorClock);
+typed!(
+    VectorClock,
+    VectorClock,
+    crdt::VectorClock,
+    TypeTag::VectorClock
+);
 typed!(Hll, Hll, hll::MergeableHll, TypeTag::Hll);
 typed!(Bloom, Bloom, bloom::MergeableBloom, TypeTag::Bloom);
 typed!(Cms, Cms, cms::MergeableCms, TypeTag::Cms);
-typed!(AgentState, AgentState, memory::AgentState, TypeTag::AgentState);
-typed!(SharedKnowledge, SharedKnowledge, memory::SharedKnowledge, TypeTag::SharedKnowledge);
-typed!(ContextManifest, ContextManifest, memory::ContextManifest, TypeTag::ContextManifest);
+typed!(
+    AgentState,
+    AgentState,
+    memory::AgentState,
+    TypeTag::AgentState
+);
+typed!(
+    SharedKnowledge,
+    SharedKnowledge,
+    memory::SharedKnowledge,
+    TypeTag::SharedKnowledge
+);
+typed!(
+    ContextManifest,
+    ContextManifest,
+    memory::ContextManifest,
+    TypeTag::ContextManifest
+);
 
 fn nonneg(amount: i64) -> R<u64> {
     u64::try_from(amount).map_err(|_| arg(format!("amount must be non-negative, got {amount}")))
@@ -476,7 +548,13 @@ impl LwwRegister {
     /// A register holding `value_json` written at `timestamp` by `node_id`.
     #[uniffi::constructor]
     pub fn new(value_json: String, timestamp: Stamp, node_id: String) -> R<Arc<LwwRegister>> {
-        guard(|| Ok(LwwRegister::of(crdt::LwwRegister::new(value_in(&value_json)?, timestamp.core()?, node_id))))
+        guard(|| {
+            Ok(LwwRegister::of(crdt::LwwRegister::new(
+                value_in(&value_json)?,
+                timestamp.core()?,
+                node_id,
+            )))
+        })
     }
     /// Overwrite locally (no comparison).
     pub fn set(&self, value_json: String, timestamp: Stamp, node_id: String) -> R<()> {
@@ -557,7 +635,14 @@ impl LwwMap {
     }
     /// The visible entries as a view JSON object.
     pub fn value_json(&self) -> R<String> {
-        self.with(|m| value_out(&Value::Map(m.value().into_iter().map(|(k, v)| (k.clone(), v.clone())).collect())))
+        self.with(|m| {
+            value_out(&Value::Map(
+                m.value()
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ))
+        })
     }
 }
 
@@ -598,7 +683,10 @@ impl VectorClock {
 fn items(items_json: &str) -> R<Vec<Value>> {
     match value_in(items_json)? {
         Value::List(v) | Value::Set(v) => Ok(v),
-        other => Err(arg(format!("expected a JSON list of items, found {}", other.type_name()))),
+        other => Err(arg(format!(
+            "expected a JSON list of items, found {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -789,9 +877,20 @@ impl AgentState {
         self.with(|a| Ok(a.created_at))
     }
     /// Add or update a fact (value as view JSON).
-    pub fn add_fact(&self, key: String, value_json: String, confidence: f64, timestamp: f64) -> R<()> {
+    pub fn add_fact(
+        &self,
+        key: String,
+        value_json: String,
+        confidence: f64,
+        timestamp: f64,
+    ) -> R<()> {
         self.with(|a| {
-            a.add_fact(key, value_in(&value_json)?, finite(confidence, "confidence")?, finite(timestamp, "timestamp")?);
+            a.add_fact(
+                key,
+                value_in(&value_json)?,
+                finite(confidence, "confidence")?,
+                finite(timestamp, "timestamp")?,
+            );
             Ok(())
         })
     }
@@ -804,11 +903,22 @@ impl AgentState {
     }
     /// A live fact `{value, confidence, source_agent, timestamp}` as view JSON, or None.
     pub fn get_fact_json(&self, key: String) -> R<Option<String>> {
-        self.with(|a| a.get_fact(&key).map(|f| value_out(&f.to_value())).transpose())
+        self.with(|a| {
+            a.get_fact(&key)
+                .map(|f| value_out(&f.to_value()))
+                .transpose()
+        })
     }
     /// Every live fact as a view JSON object `{key: fact}`.
     pub fn list_facts_json(&self) -> R<String> {
-        self.with(|a| value_out(&Value::Map(a.list_facts().into_iter().map(|(k, f)| (Value::str(k), f.to_value())).collect())))
+        self.with(|a| {
+            value_out(&Value::Map(
+                a.list_facts()
+                    .into_iter()
+                    .map(|(k, f)| (Value::str(k), f.to_value()))
+                    .collect(),
+            ))
+        })
     }
     /// Add a tag (deterministic fresh id).
     pub fn add_tag(&self, tag: String) -> R<()> {
@@ -851,13 +961,24 @@ impl AgentState {
         self.with(|a| Ok(sat_i64(a.counter_value(&name))))
     }
     /// Append a message (content and metadata as view JSON).
-    pub fn append_message(&self, content_json: String, role: String, metadata_json: String, timestamp: f64) -> R<()> {
+    pub fn append_message(
+        &self,
+        content_json: String,
+        role: String,
+        metadata_json: String,
+        timestamp: f64,
+    ) -> R<()> {
         self.with(|a| {
             let meta = value_in(&metadata_json)?;
             if !matches!(meta, Value::Map(_) | Value::None) {
                 return Err(arg("metadata must be a JSON object or null"));
             }
-            a.append_message(value_in(&content_json)?, &role, meta, finite(timestamp, "timestamp")?);
+            a.append_message(
+                value_in(&content_json)?,
+                &role,
+                meta,
+                finite(timestamp, "timestamp")?,
+            );
             Ok(())
         })
     }
@@ -873,8 +994,13 @@ impl SharedKnowledge {
     #[uniffi::constructor]
     pub fn merge_agents(agents: Vec<Arc<AgentState>>) -> R<Arc<SharedKnowledge>> {
         guard(|| {
-            let states = agents.iter().map(|a| a.with(|s| Ok(s.clone()))).collect::<R<Vec<_>>>()?;
-            Ok(SharedKnowledge::of(memory::SharedKnowledge::merge(&states)?))
+            let states = agents
+                .iter()
+                .map(|a| a.with(|s| Ok(s.clone())))
+                .collect::<R<Vec<_>>>()?;
+            Ok(SharedKnowledge::of(memory::SharedKnowledge::merge(
+                &states,
+            )?))
         })
     }
     /// The merged state.
@@ -919,22 +1045,35 @@ pub struct ContextMergeResult {
 }
 
 fn memories_in(text: &str) -> R<Vec<Memory>> {
-    items(text)?.iter().map(|v| Ok(Memory::from_value(v)?)).collect()
+    items(text)?
+        .iter()
+        .map(|v| Ok(Memory::from_value(v)?))
+        .collect()
 }
 
 /// Merge memory lists (each a view JSON list of memory dicts with at least
 /// `fact`): dedup by fact, join duplicates, filter, sort, describe.
 #[uniffi::export]
-pub fn context_merge(options: ContextMergeOptions, inputs_json: Vec<String>) -> R<ContextMergeResult> {
+pub fn context_merge(
+    options: ContextMergeOptions,
+    inputs_json: Vec<String>,
+) -> R<ContextMergeResult> {
     guard(|| {
         let mut cm = memory::ContextMerge::new(Strategy::parse(&options.strategy).map_err(arg)?);
-        cm.budget = options.budget.map(|b| usize::try_from(b).unwrap_or(usize::MAX));
+        cm.budget = options
+            .budget
+            .map(|b| usize::try_from(b).unwrap_or(usize::MAX));
         cm.min_confidence = finite(options.min_confidence, "min_confidence")?;
         cm.now = finite(options.now, "now")?;
-        let inputs = inputs_json.iter().map(|t| memories_in(t)).collect::<R<Vec<_>>>()?;
+        let inputs = inputs_json
+            .iter()
+            .map(|t| memories_in(t))
+            .collect::<R<Vec<_>>>()?;
         let out = cm.merge_owned(inputs);
         Ok(ContextMergeResult {
-            memories_json: value_out(&Value::List(out.memories.iter().map(Memory::to_value).collect()))?,
+            memories_json: value_out(&Value::List(
+                out.memories.iter().map(Memory::to_value).collect(),
+            ))?,
             manifest: ContextManifest::of(out.manifest),
         })
     })
@@ -946,7 +1085,10 @@ mod tests {
 
     fn code(e: &CrdtError) -> &str {
         match e {
-            CrdtError::Decode { code, .. } | CrdtError::Merge { code, .. } | CrdtError::Argument { code, .. } | CrdtError::Internal { code, .. } => code,
+            CrdtError::Decode { code, .. }
+            | CrdtError::Merge { code, .. }
+            | CrdtError::Argument { code, .. }
+            | CrdtError::Internal { code, .. } => code,
         }
     }
 
@@ -955,18 +1097,44 @@ mod tests {
         let e = Frame::decode(vec![]).unwrap_err();
         assert_eq!(code(&e), "truncated", "{e:?}");
         let g = GCounter::new();
-        assert!(matches!(g.increment("a".into(), -1), Err(CrdtError::Argument { .. })));
+        assert!(matches!(
+            g.increment("a".into(), -1),
+            Err(CrdtError::Argument { .. })
+        ));
         g.increment("a".into(), 5).unwrap();
         let bytes = g.encode(false).unwrap();
-        assert_eq!(code(&PnCounter::decode(bytes.clone()).unwrap_err()), "wrong_type");
+        assert_eq!(
+            code(&PnCounter::decode(bytes.clone()).unwrap_err()),
+            "wrong_type"
+        );
         assert_eq!(GCounter::decode(bytes).unwrap().value().unwrap(), 5);
-        let e = Hll::new(10).unwrap().merge(Hll::new(12).unwrap()).unwrap_err();
+        let e = Hll::new(10)
+            .unwrap()
+            .merge(Hll::new(12).unwrap())
+            .unwrap_err();
         assert_eq!(code(&e), "parameter_mismatch");
-        assert!(matches!(LwwRegister::new("1".into(), Stamp::Float { v: f64::NAN }, "n".into()), Err(CrdtError::Argument { .. })));
-        let opts = ContextMergeOptions { strategy: "nope".into(), budget: None, min_confidence: 0.0, now: 0.0 };
-        assert!(matches!(context_merge(opts, vec![]), Err(CrdtError::Argument { .. })));
-        assert_eq!(code(&Frame::from_json_view("{".into()).unwrap_err()), "json");
-        assert_eq!(code(&Frame::from_payload("nope".into(), "{}".into()).unwrap_err()), "argument");
+        assert!(matches!(
+            LwwRegister::new("1".into(), Stamp::Float { v: f64::NAN }, "n".into()),
+            Err(CrdtError::Argument { .. })
+        ));
+        let opts = ContextMergeOptions {
+            strategy: "nope".into(),
+            budget: None,
+            min_confidence: 0.0,
+            now: 0.0,
+        };
+        assert!(matches!(
+            context_merge(opts, vec![]),
+            Err(CrdtError::Argument { .. })
+        ));
+        assert_eq!(
+            code(&Frame::from_json_view("{".into()).unwrap_err()),
+            "json"
+        );
+        assert_eq!(
+            code(&Frame::from_payload("nope".into(), "{}".into()).unwrap_err()),
+            "argument"
+        );
     }
 
     #[test]
@@ -975,9 +1143,21 @@ mod tests {
         // (Python `InternalError`, Kotlin `InternalException`); `guard` keeps
         // it in our error type with code "panic".
         let r = guard::<()>(|| panic!("boom"));
-        assert_eq!(r, Err(CrdtError::Internal { code: "panic".into(), detail: "boom".into() }));
+        assert_eq!(
+            r,
+            Err(CrdtError::Internal {
+                code: "panic".into(),
+                detail: "boom".into()
+            })
+        );
         let r = guard::<()>(|| panic!("{}", String::from("formatted")));
-        assert_eq!(r, Err(CrdtError::Internal { code: "panic".into(), detail: "formatted".into() }));
+        assert_eq!(
+            r,
+            Err(CrdtError::Internal {
+                code: "panic".into(),
+                detail: "formatted".into()
+            })
+        );
     }
 
     #[test]
@@ -986,16 +1166,30 @@ mod tests {
         assert_eq!(r.timestamp().unwrap(), Stamp::Int { v: 17 });
         let back = LwwRegister::decode(r.encode(false).unwrap()).unwrap();
         assert_eq!(back.timestamp().unwrap(), Stamp::Int { v: 17 });
-        r.set("{\"$bytes\": \"00ff\"}".into(), Stamp::Float { v: 2.5 }, "m".into()).unwrap();
+        r.set(
+            "{\"$bytes\": \"00ff\"}".into(),
+            Stamp::Float { v: 2.5 },
+            "m".into(),
+        )
+        .unwrap();
         assert_eq!(r.value_json().unwrap(), "{\"$bytes\": \"00ff\"}");
         assert_eq!(r.timestamp().unwrap(), Stamp::Float { v: 2.5 });
     }
 
     #[test]
     fn garbage_never_panics() {
-        let mut seeds: Vec<Vec<u8>> = vec![GCounter::new().encode(false).unwrap(), Bloom::new(100, 0.01).unwrap().encode(true).unwrap()];
+        let mut seeds: Vec<Vec<u8>> = vec![
+            GCounter::new().encode(false).unwrap(),
+            Bloom::new(100, 0.01).unwrap().encode(true).unwrap(),
+        ];
         let m = LwwMap::new();
-        m.set("k".into(), "[1, {\"a\": null}]".into(), Stamp::Float { v: 1.0 }, "n".into()).unwrap();
+        m.set(
+            "k".into(),
+            "[1, {\"a\": null}]".into(),
+            Stamp::Float { v: 1.0 },
+            "n".into(),
+        )
+        .unwrap();
         seeds.push(m.encode(false).unwrap());
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = move || {
@@ -1012,7 +1206,13 @@ mod tests {
                 1 => f.truncate((next() as usize) % n),
                 _ => f.insert((next() as usize) % n, next() as u8),
             }
-            for r in [Frame::decode(f.clone()).map(|_| ()), GCounter::decode(f.clone()).map(|_| ()), LwwMap::decode(f.clone()).map(|_| ()), Bloom::decode(f.clone()).map(|_| ()), split_batch(f.clone()).map(|_| ())] {
+            for r in [
+                Frame::decode(f.clone()).map(|_| ()),
+                GCounter::decode(f.clone()).map(|_| ()),
+                LwwMap::decode(f.clone()).map(|_| ()),
+                Bloom::decode(f.clone()).map(|_| ()),
+                split_batch(f.clone()).map(|_| ()),
+            ] {
                 if let Err(e) = r {
                     assert!(!matches!(e, CrdtError::Internal { .. }), "{e:?}");
                 }
@@ -1022,8 +1222,20 @@ mod tests {
 
     #[test]
     fn context_merge_joins_duplicates() {
-        let opts = ContextMergeOptions { strategy: "lww".into(), budget: Some(5), min_confidence: 0.0, now: 10.0 };
-        let out = context_merge(opts, vec![r#"[{"fact": "a", "confidence": 0.5}]"#.into(), r#"[{"fact": "a", "confidence": 0.9}, {"fact": "b"}]"#.into()]).unwrap();
+        let opts = ContextMergeOptions {
+            strategy: "lww".into(),
+            budget: Some(5),
+            min_confidence: 0.0,
+            now: 10.0,
+        };
+        let out = context_merge(
+            opts,
+            vec![
+                r#"[{"fact": "a", "confidence": 0.5}]"#.into(),
+                r#"[{"fact": "a", "confidence": 0.9}, {"fact": "b"}]"#.into(),
+            ],
+        )
+        .unwrap();
         let v = json::parse(&out.memories_json).unwrap();
         assert_eq!(v.as_list().unwrap().len(), 2);
         assert!(out.manifest.summary().unwrap().contains('2'));

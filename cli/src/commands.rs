@@ -26,7 +26,11 @@ fn check_frame(data: &[u8], limits: &Limits) -> Result<Header, DecodeError> {
     let h = Header::parse(data)?;
     let declared = h.payload_len as usize;
     if declared > limits.max_payload_bytes {
-        return Err(DecodeError::LimitExceeded { what: "payload length", limit: limits.max_payload_bytes, got: declared });
+        return Err(DecodeError::LimitExceeded {
+            what: "payload length",
+            limit: limits.max_payload_bytes,
+            got: declared,
+        });
     }
     let actual = data.len() - HEADER_SIZE;
     if actual != declared {
@@ -67,7 +71,12 @@ pub fn roundtrip(input: &Path, out: &Path, is_batch: bool, limits: &Limits) -> R
         let pb = progress::bar(data.len() as u64, count, "roundtrip");
         let mut outs = Vec::with_capacity(count);
         for (index, f) in frames.iter().enumerate() {
-            let r = reencode(f, limits).map_err(|source| CliError::BatchItem { path: input.to_path_buf(), index, count, source });
+            let r = reencode(f, limits).map_err(|source| CliError::BatchItem {
+                path: input.to_path_buf(),
+                index,
+                count,
+                source,
+            });
             pb.inc(f.len() as u64 + 4);
             match r {
                 Ok(b) => outs.push(b),
@@ -95,15 +104,25 @@ pub fn merge(inputs: &[PathBuf], out: &Path, compress: bool, limits: &Limits) ->
     for p in inputs {
         let size = file_size(p)?;
         if size > limit {
-            return Err(CliError::TooLarge { path: p.clone(), size, limit });
+            return Err(CliError::TooLarge {
+                path: p.clone(),
+                size,
+                limit,
+            });
         }
         total = total.saturating_add(size);
         let h = Header::parse(&read_prefix(p, HEADER_SIZE)?).map_err(CliError::decode(p))?;
         match &first {
             None => first = Some((p, h)),
             Some((_, h0)) if h0.tag != h.tag => {
-                let source = MergeError::TypeMismatch { left: h0.tag.name(), right: h.tag.name() };
-                return Err(CliError::Merge { path: p.clone(), source });
+                let source = MergeError::TypeMismatch {
+                    left: h0.tag.name(),
+                    right: h.tag.name(),
+                };
+                return Err(CliError::Merge {
+                    path: p.clone(),
+                    source,
+                });
             }
             Some(_) => {}
         }
@@ -112,13 +131,19 @@ pub fn merge(inputs: &[PathBuf], out: &Path, compress: bool, limits: &Limits) ->
     let result = merge_inputs(inputs, limits, &pb);
     pb.finish_and_clear();
     let (merged, first_path) = result?;
-    let bytes = merged.encode(compress).map_err(CliError::encode(first_path))?;
+    let bytes = merged
+        .encode(compress)
+        .map_err(CliError::encode(first_path))?;
     write_atomic(out, &bytes)
 }
 
 /// Decode and fold the inputs left to right, one file in memory at a time
 /// (the same result as `AnyCrdt::merge_all`, but the error names the file).
-fn merge_inputs<'a>(inputs: &'a [PathBuf], limits: &Limits, pb: &indicatif::ProgressBar) -> Result<(AnyCrdt, &'a Path)> {
+fn merge_inputs<'a>(
+    inputs: &'a [PathBuf],
+    limits: &Limits,
+    pb: &indicatif::ProgressBar,
+) -> Result<(AnyCrdt, &'a Path)> {
     let mut acc: Option<AnyCrdt> = None;
     for p in inputs {
         let data = read_input(p, limits)?;
@@ -128,14 +153,23 @@ fn merge_inputs<'a>(inputs: &'a [PathBuf], limits: &Limits, pb: &indicatif::Prog
         drop(data);
         acc = Some(match acc {
             None => obj,
-            Some(a) => a.merge(&obj).map_err(|source| CliError::Merge { path: p.clone(), source })?,
+            Some(a) => a.merge(&obj).map_err(|source| CliError::Merge {
+                path: p.clone(),
+                source,
+            })?,
         });
     }
     // With one input (clap requires two) the fold is the input itself; a
     // type without merge must still be refused, as merge_all would.
-    let merged = acc.ok_or_else(|| CliError::Merge { path: PathBuf::from("-"), source: MergeError::Empty })?;
+    let merged = acc.ok_or_else(|| CliError::Merge {
+        path: PathBuf::from("-"),
+        source: MergeError::Empty,
+    })?;
     if inputs.len() == 1 {
-        merged.merge(&merged).map_err(|source| CliError::Merge { path: inputs[0].clone(), source })?;
+        merged.merge(&merged).map_err(|source| CliError::Merge {
+            path: inputs[0].clone(),
+            source,
+        })?;
     }
     Ok((merged, &inputs[0]))
 }
@@ -153,8 +187,12 @@ pub fn to_json(input: &Path, limits: &Limits) -> Result<String> {
 /// `wire from-json IN.json -o OUT [--compress]`.
 pub fn from_json(input: &Path, out: &Path, compress: bool, limits: &Limits) -> Result<()> {
     let data = read_input(input, limits)?;
-    let text = std::str::from_utf8(&data).map_err(|e| CliError::NotUtf8 { path: input.to_path_buf(), offset: e.valid_up_to() })?;
-    let view = json::parse_with_max_depth(text, view_depth(limits)).map_err(CliError::decode(input))?;
+    let text = std::str::from_utf8(&data).map_err(|e| CliError::NotUtf8 {
+        path: input.to_path_buf(),
+        offset: e.valid_up_to(),
+    })?;
+    let view =
+        json::parse_with_max_depth(text, view_depth(limits)).map_err(CliError::decode(input))?;
     let obj = AnyCrdt::from_json_view(&view).map_err(CliError::decode(input))?;
     let bytes = obj.encode(compress).map_err(CliError::encode(input))?;
     // Never write a frame this tool (with these limits) could not read back,
@@ -177,7 +215,9 @@ pub fn emit_text(text: &str, out: Option<&Path>) -> Result<()> {
         None => {
             use std::io::Write;
             let mut so = std::io::stdout().lock();
-            so.write_all(text.as_bytes()).and_then(|_| so.flush()).map_err(CliError::io("<stdout>"))
+            so.write_all(text.as_bytes())
+                .and_then(|_| so.flush())
+                .map_err(CliError::io("<stdout>"))
         }
     }
 }

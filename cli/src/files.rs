@@ -15,15 +15,27 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let file = File::open(path).map_err(CliError::io(path))?;
     let meta = file.metadata().map_err(CliError::io(path))?;
     if !meta.is_file() {
-        return Err(CliError::NotAFile { path: path.to_path_buf() });
+        return Err(CliError::NotAFile {
+            path: path.to_path_buf(),
+        });
     }
     if meta.len() > limit {
-        return Err(CliError::TooLarge { path: path.to_path_buf(), size: meta.len(), limit });
+        return Err(CliError::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            limit,
+        });
     }
     let mut buf = Vec::with_capacity(meta.len() as usize);
-    file.take(limit.saturating_add(1)).read_to_end(&mut buf).map_err(CliError::io(path))?;
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(CliError::io(path))?;
     if buf.len() as u64 > limit {
-        return Err(CliError::TooLarge { path: path.to_path_buf(), size: buf.len() as u64, limit });
+        return Err(CliError::TooLarge {
+            path: path.to_path_buf(),
+            size: buf.len() as u64,
+            limit,
+        });
     }
     Ok(buf)
 }
@@ -32,7 +44,9 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
 pub fn read_prefix(path: &Path, n: usize) -> Result<Vec<u8>> {
     let file = File::open(path).map_err(CliError::io(path))?;
     let mut buf = Vec::with_capacity(n);
-    file.take(n as u64).read_to_end(&mut buf).map_err(CliError::io(path))?;
+    file.take(n as u64)
+        .read_to_end(&mut buf)
+        .map_err(CliError::io(path))?;
     Ok(buf)
 }
 
@@ -40,7 +54,9 @@ pub fn read_prefix(path: &Path, n: usize) -> Result<Vec<u8>> {
 pub fn file_size(path: &Path) -> Result<u64> {
     let meta = std::fs::metadata(path).map_err(CliError::io(path))?;
     if !meta.is_file() {
-        return Err(CliError::NotAFile { path: path.to_path_buf() });
+        return Err(CliError::NotAFile {
+            path: path.to_path_buf(),
+        });
     }
     Ok(meta.len())
 }
@@ -60,7 +76,10 @@ pub fn write_atomic_all(outputs: &[(&Path, &[&[u8]])]) -> Result<()> {
         temps.push((*out, write_temp(out, parts)?));
     }
     for (out, tmp) in temps {
-        tmp.persist(out).map_err(|e| CliError::Io { path: out.to_path_buf(), source: e.error })?;
+        tmp.persist(out).map_err(|e| CliError::Io {
+            path: out.to_path_buf(),
+            source: e.error,
+        })?;
     }
     Ok(())
 }

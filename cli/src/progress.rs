@@ -18,7 +18,9 @@ pub fn bar(total_bytes: u64, files: usize, what: &str) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})") {
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+    {
         pb.set_style(style.progress_chars("=> "));
     }
     pb.set_message(what.to_string());

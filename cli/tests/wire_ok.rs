@@ -11,7 +11,9 @@ fn inspect_matches_reference_wire_size() {
     let expected = json::parse(&text).unwrap();
     let mut checked = 0;
     for name in FRAMES {
-        let e = expected.get(name).unwrap_or_else(|| panic!("{name} in expected.json"));
+        let e = expected
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} in expected.json"));
         let line = format!(
             "{{\"type\": \"{}\", \"version\": {}, \"compressed\": {}, \"total_bytes\": {}, \"header_bytes\": {}, \"payload_bytes\": {}}}\n",
             e.get("type_name").unwrap().as_str().unwrap(),
@@ -21,13 +23,34 @@ fn inspect_matches_reference_wire_size() {
             e.get("header_bytes").unwrap().as_int().unwrap(),
             e.get("payload_bytes").unwrap().as_int().unwrap(),
         );
-        assert_eq!(run(["wire".as_ref(), "inspect".as_ref(), fixture(name).as_os_str()]).ok(), line, "{name}");
+        assert_eq!(
+            run([
+                "wire".as_ref(),
+                "inspect".as_ref(),
+                fixture(name).as_os_str()
+            ])
+            .ok(),
+            line,
+            "{name}"
+        );
         checked += 1;
     }
     assert!(checked >= 10);
     // The compressed and JSON-payload fixtures really are what they claim.
-    assert!(run(["wire".as_ref(), "inspect".as_ref(), fixture("generic_compressed.crdt").as_os_str()]).ok().contains("\"compressed\": true"));
-    assert!(run(["wire".as_ref(), "inspect".as_ref(), fixture("vector_clock.crdt").as_os_str()]).ok().contains("\"vector_clock\""));
+    assert!(run([
+        "wire".as_ref(),
+        "inspect".as_ref(),
+        fixture("generic_compressed.crdt").as_os_str()
+    ])
+    .ok()
+    .contains("\"compressed\": true"));
+    assert!(run([
+        "wire".as_ref(),
+        "inspect".as_ref(),
+        fixture("vector_clock.crdt").as_os_str()
+    ])
+    .ok()
+    .contains("\"vector_clock\""));
 }
 
 #[test]
@@ -35,7 +58,14 @@ fn roundtrip_is_byte_identical() {
     let dir = tempdir();
     for name in FRAMES {
         let out = dir.path().join(format!("{name}.out"));
-        run(["wire".as_ref(), "roundtrip".as_ref(), fixture(name).as_os_str(), "-o".as_ref(), out.as_os_str()]).ok();
+        run([
+            "wire".as_ref(),
+            "roundtrip".as_ref(),
+            fixture(name).as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ])
+        .ok();
         assert_eq!(std::fs::read(&out).unwrap(), read_fixture(name), "{name}");
     }
 }
@@ -45,7 +75,15 @@ fn roundtrip_batch_is_byte_identical() {
     let dir = tempdir();
     for name in ["batch.crdtb", "batch_compressed.crdtb"] {
         let out = dir.path().join("b.out");
-        run(["wire".as_ref(), "roundtrip".as_ref(), "--batch".as_ref(), fixture(name).as_os_str(), "-o".as_ref(), out.as_os_str()]).ok();
+        run([
+            "wire".as_ref(),
+            "roundtrip".as_ref(),
+            "--batch".as_ref(),
+            fixture(name).as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ])
+        .ok();
         assert_eq!(std::fs::read(&out).unwrap(), read_fixture(name), "{name}");
     }
     assert_eq!(entries(dir.path()), ["b.out"], "no temporary files left");
@@ -56,12 +94,21 @@ fn roundtrip_overwrites_existing_output() {
     let dir = tempdir();
     let out = dir.path().join("o.crdt");
     std::fs::write(&out, b"old").unwrap();
-    run(["wire".as_ref(), "roundtrip".as_ref(), fixture("generic.crdt").as_os_str(), "-o".as_ref(), out.as_os_str()]).ok();
+    run([
+        "wire".as_ref(),
+        "roundtrip".as_ref(),
+        fixture("generic.crdt").as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ])
+    .ok();
     assert_eq!(std::fs::read(&out).unwrap(), read_fixture("generic.crdt"));
 }
 
 fn to_json(path: &std::path::Path) -> String {
-    run(["wire".as_ref(), "to-json".as_ref(), path.as_os_str()]).ok().to_string()
+    run(["wire".as_ref(), "to-json".as_ref(), path.as_os_str()])
+        .ok()
+        .to_string()
 }
 
 /// to-json, then from-json (compressed when the fixture was), must give the fixture back.
@@ -69,10 +116,27 @@ fn json_roundtrip_identical(name: &str) {
     let dir = tempdir();
     let j = dir.path().join("v.json");
     let out = dir.path().join("back.crdt");
-    run(["wire".as_ref(), "to-json".as_ref(), fixture(name).as_os_str(), "-o".as_ref(), j.as_os_str()]).ok();
-    assert_eq!(std::fs::read_to_string(&j).unwrap(), to_json(&fixture(name)), "-o writes what stdout shows");
+    run([
+        "wire".as_ref(),
+        "to-json".as_ref(),
+        fixture(name).as_os_str(),
+        "-o".as_ref(),
+        j.as_os_str(),
+    ])
+    .ok();
+    assert_eq!(
+        std::fs::read_to_string(&j).unwrap(),
+        to_json(&fixture(name)),
+        "-o writes what stdout shows"
+    );
     let compressed = name.contains("compressed");
-    let mut args = vec!["wire".as_ref(), "from-json".as_ref(), j.as_os_str(), "-o".as_ref(), out.as_os_str()];
+    let mut args = vec![
+        "wire".as_ref(),
+        "from-json".as_ref(),
+        j.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ];
     if compressed {
         args.push("--compress".as_ref());
     }
@@ -107,7 +171,14 @@ fn json_view_is_stable() {
         let j = dir.path().join("v.json");
         std::fs::write(&j, &view).unwrap();
         let out = dir.path().join("f.crdt");
-        run(["wire".as_ref(), "from-json".as_ref(), j.as_os_str(), "-o".as_ref(), out.as_os_str()]).ok();
+        run([
+            "wire".as_ref(),
+            "from-json".as_ref(),
+            j.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ])
+        .ok();
         assert_eq!(to_json(&out), view, "{name}");
     }
 }
@@ -115,9 +186,21 @@ fn json_view_is_stable() {
 #[test]
 fn global_limits_accept_small_enough_input() {
     let f = fixture("gcounter_a.crdt");
-    let r = run(["--max-payload-bytes".as_ref(), "62".as_ref(), "wire".as_ref(), "inspect".as_ref(), f.as_os_str()]);
+    let r = run([
+        "--max-payload-bytes".as_ref(),
+        "62".as_ref(),
+        "wire".as_ref(),
+        "inspect".as_ref(),
+        f.as_os_str(),
+    ]);
     r.ok();
-    let r = run(["wire".as_ref(), "inspect".as_ref(), f.as_os_str(), "--max-payload-bytes".as_ref(), "62".as_ref()]);
+    let r = run([
+        "wire".as_ref(),
+        "inspect".as_ref(),
+        f.as_os_str(),
+        "--max-payload-bytes".as_ref(),
+        "62".as_ref(),
+    ]);
     r.ok();
 }
 
@@ -139,7 +222,9 @@ fn merge_two_gcounters_matches_reference() {
     let out = dir.path().join("m.crdt");
     merge_to(&["gcounter_a.crdt", "gcounter_b.crdt"], &out, false);
     assert_eq!(to_json(&out), to_json(&fixture("gcounter_ab.crdt")));
-    assert!(run(["wire".as_ref(), "inspect".as_ref(), out.as_os_str()]).ok().contains("\"compressed\": false"));
+    assert!(run(["wire".as_ref(), "inspect".as_ref(), out.as_os_str()])
+        .ok()
+        .contains("\"compressed\": false"));
     // Commutative.
     merge_to(&["gcounter_b.crdt", "gcounter_a.crdt"], &out, false);
     assert_eq!(to_json(&out), to_json(&fixture("gcounter_ab.crdt")));
@@ -150,10 +235,23 @@ fn merge_two_gcounters_matches_reference() {
 fn merge_three_gcounters_matches_reference() {
     let dir = tempdir();
     let out = dir.path().join("m.crdt");
-    merge_to(&["gcounter_a.crdt", "gcounter_b.crdt", "gcounter_c.crdt"], &out, false);
+    merge_to(
+        &["gcounter_a.crdt", "gcounter_b.crdt", "gcounter_c.crdt"],
+        &out,
+        false,
+    );
     assert_eq!(to_json(&out), to_json(&fixture("gcounter_abc.crdt")));
     // Idempotent with repeated inputs, and --compress keeps the meaning.
-    merge_to(&["gcounter_a.crdt", "gcounter_b.crdt", "gcounter_c.crdt", "gcounter_a.crdt"], &out, true);
+    merge_to(
+        &[
+            "gcounter_a.crdt",
+            "gcounter_b.crdt",
+            "gcounter_c.crdt",
+            "gcounter_a.crdt",
+        ],
+        &out,
+        true,
+    );
     assert_eq!(to_json(&out), to_json(&fixture("gcounter_abc.crdt")));
     assert_eq!(entries(dir.path()), ["m.crdt"]);
 }
@@ -180,11 +278,22 @@ fn long_work_is_silent_when_stderr_is_piped() {
     let input = dir.path().join("many.crdtb");
     std::fs::write(&input, crdt_merge_core::wire::batch::encode_batch(&frames)).unwrap();
     let out = dir.path().join("out.crdtb");
-    run(["wire".as_ref(), "roundtrip".as_ref(), "--batch".as_ref(), input.as_os_str(), "-o".as_ref(), out.as_os_str()]).ok();
+    run([
+        "wire".as_ref(),
+        "roundtrip".as_ref(),
+        "--batch".as_ref(),
+        input.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ])
+    .ok();
     assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&input).unwrap());
     // A merge of more than 8 files that fails prints only its one error line.
     let mut args: Vec<std::ffi::OsString> = vec!["wire".into(), "merge".into()];
-    args.extend(std::iter::repeat_n(fixture("schema_change.crdt").into_os_string(), 10));
+    args.extend(std::iter::repeat_n(
+        fixture("schema_change.crdt").into_os_string(),
+        10,
+    ));
     args.extend(["-o".into(), dir.path().join("m.crdt").into_os_string()]);
     run(args).data_error(&fixture("schema_change.crdt"), "has no merge");
 }
@@ -194,7 +303,12 @@ fn long_work_is_silent_when_stderr_is_piped() {
 fn merge_many_gcounters_matches_reference() {
     let dir = tempdir();
     let out = dir.path().join("m.crdt");
-    let names: Vec<&str> = ["gcounter_a.crdt", "gcounter_b.crdt", "gcounter_c.crdt"].iter().copied().cycle().take(12).collect();
+    let names: Vec<&str> = ["gcounter_a.crdt", "gcounter_b.crdt", "gcounter_c.crdt"]
+        .iter()
+        .copied()
+        .cycle()
+        .take(12)
+        .collect();
     merge_to(&names, &out, false);
     assert_eq!(to_json(&out), to_json(&fixture("gcounter_abc.crdt")));
 }
@@ -219,9 +333,23 @@ fn deepest_frames_roundtrip_through_json() {
         let f = dir.path().join(format!("{name}.crdt"));
         std::fs::write(&f, &frame).unwrap();
         let j = dir.path().join(format!("{name}.json"));
-        run(["wire".as_ref(), "to-json".as_ref(), f.as_os_str(), "-o".as_ref(), j.as_os_str()]).ok();
+        run([
+            "wire".as_ref(),
+            "to-json".as_ref(),
+            f.as_os_str(),
+            "-o".as_ref(),
+            j.as_os_str(),
+        ])
+        .ok();
         let back = dir.path().join(format!("{name}.back"));
-        run(["wire".as_ref(), "from-json".as_ref(), j.as_os_str(), "-o".as_ref(), back.as_os_str()]).ok();
+        run([
+            "wire".as_ref(),
+            "from-json".as_ref(),
+            j.as_os_str(),
+            "-o".as_ref(),
+            back.as_os_str(),
+        ])
+        .ok();
         assert_eq!(std::fs::read(&back).unwrap(), frame, "{name}");
     }
 }

@@ -130,7 +130,10 @@ impl DecodeError {
 
     /// Shorthand for a [`DecodeError::Shape`] error.
     pub fn shape(type_name: &'static str, msg: impl Into<String>) -> Self {
-        DecodeError::Shape { type_name, msg: msg.into() }
+        DecodeError::Shape {
+            type_name,
+            msg: msg.into(),
+        }
     }
 }
 

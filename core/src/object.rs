@@ -127,13 +127,18 @@ impl AnyCrdt {
     pub fn decode(data: &[u8], limits: &Limits) -> Result<(AnyCrdt, PayloadEncoding), DecodeError> {
         if let Ok((header, payload)) = wire::frame::frame_payload(data, limits) {
             if header.tag == TypeTag::GCounter {
-                if let Some(g) = crate::crdt::GCounter::decode_codec_payload(&payload, limits.max_depth) {
+                if let Some(g) =
+                    crate::crdt::GCounter::decode_codec_payload(&payload, limits.max_depth)
+                {
                     return Ok((AnyCrdt::GCounter(g), PayloadEncoding::Codec));
                 }
             }
         }
         let frame = wire::decode_frame(data, limits)?;
-        Ok((AnyCrdt::from_value(frame.header.tag, &frame.value)?, frame.encoding))
+        Ok((
+            AnyCrdt::from_value(frame.header.tag, &frame.value)?,
+            frame.encoding,
+        ))
     }
 
     /// Encode as a new frame (codec or JSON payload by tag).
@@ -142,14 +147,23 @@ impl AnyCrdt {
     }
 
     /// Encode with a given payload encoding (to reproduce a decoded frame).
-    pub fn encode_with(&self, encoding: PayloadEncoding, compress: bool) -> Result<Vec<u8>, DecodeError> {
+    pub fn encode_with(
+        &self,
+        encoding: PayloadEncoding,
+        compress: bool,
+    ) -> Result<Vec<u8>, DecodeError> {
         if let (AnyCrdt::GCounter(g), false) = (self, compress) {
             let mut out = Vec::with_capacity(64 + 24 * g.counts().size_hint().0);
             out.resize(wire::header::HEADER_SIZE, 0);
             g.encode_codec_payload(&mut out);
             let payload_len = out.len() - wire::header::HEADER_SIZE;
             if let Ok(payload_len) = u32::try_from(payload_len) {
-                let header = wire::header::Header { version: wire::header::PROTOCOL_VERSION, tag: TypeTag::GCounter, flags: 0, payload_len };
+                let header = wire::header::Header {
+                    version: wire::header::PROTOCOL_VERSION,
+                    tag: TypeTag::GCounter,
+                    flags: 0,
+                    payload_len,
+                };
                 out[..wire::header::HEADER_SIZE].copy_from_slice(&header.to_bytes());
                 return Ok(out);
             }
@@ -159,15 +173,24 @@ impl AnyCrdt {
 
     /// The canonical JSON view `{"type": name, "value": view}` (plain JSON values only).
     pub fn to_json_view(&self) -> Value {
-        Value::map([("type", Value::str(self.type_name())), ("value", json::to_view(&self.view_value()))])
+        Value::map([
+            ("type", Value::str(self.type_name())),
+            ("value", json::to_view(&self.view_value())),
+        ])
     }
 
     /// Rebuild from a canonical JSON view.
     pub fn from_json_view(v: &Value) -> Result<AnyCrdt, DecodeError> {
         let bad = |m: &str| DecodeError::shape("json view", m);
-        let name = v.get("type").and_then(Value::as_str).ok_or_else(|| bad("missing string field \"type\""))?;
-        let tag = TypeTag::from_name(name).ok_or_else(|| bad(&alloc::format!("unknown type {name:?}")))?;
-        let body = v.get("value").ok_or_else(|| bad("missing field \"value\""))?;
+        let name = v
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("missing string field \"type\""))?;
+        let tag = TypeTag::from_name(name)
+            .ok_or_else(|| bad(&alloc::format!("unknown type {name:?}")))?;
+        let body = v
+            .get("value")
+            .ok_or_else(|| bad("missing field \"value\""))?;
         AnyCrdt::from_view_value(tag, &json::from_view(body)?)
     }
 

@@ -37,7 +37,10 @@ pub struct OrderedMap<K: Ord + Clone, V> {
 
 impl<K: Ord + Clone, V> Default for OrderedMap<K, V> {
     fn default() -> Self {
-        OrderedMap { entries: Vec::new(), index: None }
+        OrderedMap {
+            entries: Vec::new(),
+            index: None,
+        }
     }
 }
 
@@ -110,7 +113,10 @@ impl<K: Ord + Clone, V> OrderedMap<K, V> {
     }
     /// An empty map with room for `n` entries.
     pub fn with_capacity(n: usize) -> Self {
-        OrderedMap { entries: Vec::with_capacity(n), index: None }
+        OrderedMap {
+            entries: Vec::with_capacity(n),
+            index: None,
+        }
     }
     /// Number of entries.
     pub fn len(&self) -> usize {
@@ -130,7 +136,10 @@ impl<K: Ord + Clone, V> OrderedMap<K, V> {
                 if let Ok(i) = ix.main.binary_search_by(by) {
                     return Some(ix.main[i] as usize);
                 }
-                ix.tail.binary_search_by(by).ok().map(|i| ix.tail[i] as usize)
+                ix.tail
+                    .binary_search_by(by)
+                    .ok()
+                    .map(|i| ix.tail[i] as usize)
             }
         }
     }
@@ -153,7 +162,10 @@ impl<K: Ord + Clone, V> OrderedMap<K, V> {
     fn push_new(&mut self, key: K, value: V) -> usize {
         let n = self.entries.len();
         if self.index.is_none() && self.entries.last().is_some_and(|l| l.0 >= key) {
-            self.index = Some(Box::new(Index { main: (0..n as u32).collect(), tail: Vec::new() }));
+            self.index = Some(Box::new(Index {
+                main: (0..n as u32).collect(),
+                tail: Vec::new(),
+            }));
         }
         if let Some(ix) = &mut self.index {
             let entries = &self.entries;
@@ -205,7 +217,10 @@ impl<K: Ord + Clone, V> OrderedMap<K, V> {
         let entries = &self.entries;
         let mut main: Vec<u32> = (0..entries.len() as u32).collect();
         main.sort_unstable_by(|&a, &b| entries[a as usize].0.cmp(&entries[b as usize].0));
-        self.index = Some(Box::new(Index { main, tail: Vec::new() }));
+        self.index = Some(Box::new(Index {
+            main,
+            tail: Vec::new(),
+        }));
     }
     /// Entries in insertion order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator {
@@ -216,7 +231,14 @@ impl<K: Ord + Clone, V> OrderedMap<K, V> {
             None => (&[], &[], true),
             Some(ix) => (&ix.main, &ix.tail, false),
         };
-        SortedIdx { entries: &self.entries, main, tail, plain, i: 0, j: 0 }
+        SortedIdx {
+            entries: &self.entries,
+            main,
+            tail,
+            plain,
+            i: 0,
+            j: 0,
+        }
     }
     /// Entries in key order.
     pub fn iter_sorted(&self) -> impl Iterator<Item = (&K, &V)> {
@@ -245,7 +267,11 @@ impl<K: Ord + Clone, V> OrderedMap<K, V> {
     /// a, value in b)` gives the value of `key` in the result, or `None` to
     /// leave the key out. The result is in key order; each kept key is
     /// cloned once.
-    pub fn merge_join<A, B>(a: &OrderedMap<K, A>, b: &OrderedMap<K, B>, mut f: impl FnMut(&K, Option<&A>, Option<&B>) -> Option<V>) -> Self {
+    pub fn merge_join<A, B>(
+        a: &OrderedMap<K, A>,
+        b: &OrderedMap<K, B>,
+        mut f: impl FnMut(&K, Option<&A>, Option<&B>) -> Option<V>,
+    ) -> Self {
         let mut entries = Vec::with_capacity(a.len().max(b.len()));
         let mut ia = a.sorted_idx().peekable();
         let mut ib = b.sorted_idx().peekable();
@@ -270,7 +296,10 @@ impl<K: Ord + Clone, V> OrderedMap<K, V> {
                 ib.next();
             }
         }
-        OrderedMap { entries, index: None }
+        OrderedMap {
+            entries,
+            index: None,
+        }
     }
 }
 
@@ -280,7 +309,11 @@ impl<K: Ord + Clone, V: PartialEq> PartialEq for OrderedMap<K, V> {
             return false;
         }
         if self.index.is_none() && other.index.is_none() {
-            return self.entries.iter().zip(&other.entries).all(|(x, y)| x.0 == y.0 && x.1 == y.1);
+            return self
+                .entries
+                .iter()
+                .zip(&other.entries)
+                .all(|(x, y)| x.0 == y.0 && x.1 == y.1);
         }
         self.iter().all(|(k, v)| other.get(k) == Some(v))
     }

@@ -89,7 +89,11 @@ pub fn float_repr(f: f64) -> String {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let (digits, decpt) = shortest_digits(f.abs());
     let mut out = String::new();
@@ -149,7 +153,11 @@ fn shortest_digits(f: f64) -> (String, i32) {
 
 /// Append Python `repr(str)`.
 pub fn write_str_repr(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -182,7 +190,11 @@ pub fn write_str_repr(s: &str, out: &mut String) {
 
 /// Append Python `repr(bytes)`.
 pub fn write_bytes_repr(b: &[u8], out: &mut String) {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') { b'"' } else { b'\'' };
+    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
     out.push('b');
     out.push(quote as char);
     for &c in b {
@@ -257,8 +269,17 @@ mod tests {
 
     #[test]
     fn container_repr() {
-        let v = Value::List(alloc::vec![Value::Int(1), Value::str("a"), Value::Float(2.0), Value::None, Value::Bool(true)]);
+        let v = Value::List(alloc::vec![
+            Value::Int(1),
+            Value::str("a"),
+            Value::Float(2.0),
+            Value::None,
+            Value::Bool(true)
+        ]);
         assert_eq!(repr(&v), "[1, 'a', 2.0, None, True]");
-        assert_eq!(repr(&Value::Bytes(alloc::vec![0, b'a', b'\''])), "b\"\\x00a'\"");
+        assert_eq!(
+            repr(&Value::Bytes(alloc::vec![0, b'a', b'\''])),
+            "b\"\\x00a'\""
+        );
     }
 }

@@ -76,7 +76,12 @@ impl Value {
 
     /// Build a map from `(key, value)` pairs with string keys.
     pub fn map<K: Into<String>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
-        Value::Map(entries.into_iter().map(|(k, v)| (Value::Str(k.into()), v)).collect())
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (Value::Str(k.into()), v))
+                .collect(),
+        )
     }
 
     /// Look up a string key in a map; the last duplicate wins, as in a Python dict.
@@ -167,7 +172,12 @@ impl Value {
             Value::Str(s) => 8 + s.len(),
             Value::Bytes(b) => 8 + b.len(),
             Value::List(l) | Value::Set(l) => 8 + l.iter().map(Value::approx_size).sum::<usize>(),
-            Value::Map(m) => 8 + m.iter().map(|(k, v)| k.approx_size() + v.approx_size()).sum::<usize>(),
+            Value::Map(m) => {
+                8 + m
+                    .iter()
+                    .map(|(k, v)| k.approx_size() + v.approx_size())
+                    .sum::<usize>()
+            }
             _ => 9,
         }
     }
@@ -226,7 +236,11 @@ impl Hash for Value {
 /// Map entries as a Python dict sees them: sorted by key, duplicates
 /// collapsed with the last occurrence winning. Borrowed, no deep copies.
 fn canonical_entries(entries: &[(Value, Value)]) -> Vec<(&Value, &Value)> {
-    let mut v: Vec<(usize, &Value, &Value)> = entries.iter().enumerate().map(|(i, (k, x))| (i, k, x)).collect();
+    let mut v: Vec<(usize, &Value, &Value)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, (k, x))| (i, k, x))
+        .collect();
     // stable order: by key, then by position so the last duplicate comes last
     v.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(&b.0)));
     let mut out: Vec<(&Value, &Value)> = Vec::with_capacity(v.len());
@@ -295,15 +309,32 @@ mod tests {
         assert_eq!(h(&a), h(&b));
         assert_ne!(a, Value::map([("x", Value::Int(1)), ("y", Value::Int(3))]));
         // a duplicated key counts once, the last one winning
-        let dup = Value::Map(vec![(Value::str("x"), Value::Int(9)), (Value::str("y"), Value::Int(2)), (Value::str("x"), Value::Int(1))]);
+        let dup = Value::Map(vec![
+            (Value::str("x"), Value::Int(9)),
+            (Value::str("y"), Value::Int(2)),
+            (Value::str("x"), Value::Int(1)),
+        ]);
         assert_eq!(dup, a);
         // lists stay ordered
-        assert_ne!(Value::List(vec![Value::Int(1), Value::Int(2)]), Value::List(vec![Value::Int(2), Value::Int(1)]));
+        assert_ne!(
+            Value::List(vec![Value::Int(1), Value::Int(2)]),
+            Value::List(vec![Value::Int(2), Value::Int(1)])
+        );
     }
 
     #[test]
     fn total_order_is_consistent() {
-        let vals = [Value::None, Value::Bool(false), Value::Int(-1), Value::Float(f64::NAN), Value::str("a"), Value::Bytes(vec![1]), Value::List(vec![]), Value::map::<&str>([]), Value::Set(vec![])];
+        let vals = [
+            Value::None,
+            Value::Bool(false),
+            Value::Int(-1),
+            Value::Float(f64::NAN),
+            Value::str("a"),
+            Value::Bytes(vec![1]),
+            Value::List(vec![]),
+            Value::map::<&str>([]),
+            Value::Set(vec![]),
+        ];
         for (i, a) in vals.iter().enumerate() {
             for (j, b) in vals.iter().enumerate() {
                 assert_eq!(a.cmp(b), i.cmp(&j));

@@ -51,7 +51,9 @@ fn check_roundtrip(case: &Value) -> Result<(), String> {
         }
     }
     let compressed = case.get("compressed") == Some(&Value::Bool(true));
-    let again = obj.encode_with(enc, compressed).map_err(|e| e.to_string())?;
+    let again = obj
+        .encode_with(enc, compressed)
+        .map_err(|e| e.to_string())?;
     if case.get("bytes_exact") == Some(&Value::Bool(true)) {
         if again != bytes {
             return Err("re-encoded bytes differ from the reference's".into());
@@ -78,12 +80,18 @@ fn check_merge(case: &Value) -> Result<(), String> {
         .iter()
         .map(|f| decode(&read(f)).map(|(o, _)| o))
         .collect::<Result<_, _>>()?;
-    let [a, b] = &inputs[..] else { return Err("merge cases have two inputs".into()) };
+    let [a, b] = &inputs[..] else {
+        return Err("merge cases have two inputs".into());
+    };
     let ab = a.merge(b).map_err(|e| e.to_string())?;
     let ba = b.merge(a).map_err(|e| e.to_string())?;
     // laws hold in every case, deviation or not
     if ab.to_json_view() != ba.to_json_view() {
-        return Err(format!("not commutative:\n    a⊔b {}\n    b⊔a {}", s(&ab.to_json_view()), s(&ba.to_json_view())));
+        return Err(format!(
+            "not commutative:\n    a⊔b {}\n    b⊔a {}",
+            s(&ab.to_json_view()),
+            s(&ba.to_json_view())
+        ));
     }
     for x in [a, b] {
         let xx = x.merge(x).map_err(|e| e.to_string())?;
@@ -99,7 +107,11 @@ fn check_merge(case: &Value) -> Result<(), String> {
         let want = case.get("view").unwrap();
         let got = ab.to_json_view();
         if got.sorted() != want.sorted() {
-            return Err(format!("merge view\n    got  {}\n    want {}", s(&got), s(want)));
+            return Err(format!(
+                "merge view\n    got  {}\n    want {}",
+                s(&got),
+                s(want)
+            ));
         }
         let (expected, _) = decode(&read(case.get("expected").unwrap()))?;
         if expected != ab {
@@ -121,9 +133,16 @@ fn check_batch(case: &Value) -> Result<(), String> {
     for (f, w) in frames.iter().zip(want) {
         let (obj, enc) = decode(f)?;
         if obj.to_json_view().sorted() != w.sorted() {
-            return Err(format!("batch item view {} != {}", s(&obj.to_json_view()), s(w)));
+            return Err(format!(
+                "batch item view {} != {}",
+                s(&obj.to_json_view()),
+                s(w)
+            ));
         }
-        again.push(obj.encode_with(enc, compressed).map_err(|e| e.to_string())?);
+        again.push(
+            obj.encode_with(enc, compressed)
+                .map_err(|e| e.to_string())?,
+        );
     }
     if case.get("bytes_exact") == Some(&Value::Bool(true)) && batch::encode_batch(&again) != bytes {
         return Err("re-encoded batch differs".into());
@@ -133,14 +152,32 @@ fn check_batch(case: &Value) -> Result<(), String> {
 
 fn check_bad(case: &Value) -> Result<(), String> {
     let bytes = read(case.get("file").unwrap());
-    let allowed: Vec<&str> = case.get("errors").and_then(Value::as_list).unwrap().iter().filter_map(Value::as_str).collect();
-    let err = if case.get("file").and_then(Value::as_str).is_some_and(|f| f.ends_with(".crdtb")) {
+    let allowed: Vec<&str> = case
+        .get("errors")
+        .and_then(Value::as_list)
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let err = if case
+        .get("file")
+        .and_then(Value::as_str)
+        .is_some_and(|f| f.ends_with(".crdtb"))
+    {
         batch::split_batch(&bytes, &Limits::DEFAULT)
             .map_err(|e| e.category())
-            .and_then(|fs| fs.iter().try_for_each(|f| AnyCrdt::decode(f, &Limits::DEFAULT).map(drop).map_err(|e| e.category())))
+            .and_then(|fs| {
+                fs.iter().try_for_each(|f| {
+                    AnyCrdt::decode(f, &Limits::DEFAULT)
+                        .map(drop)
+                        .map_err(|e| e.category())
+                })
+            })
             .err()
     } else {
-        AnyCrdt::decode(&bytes, &Limits::DEFAULT).err().map(|e| e.category())
+        AnyCrdt::decode(&bytes, &Limits::DEFAULT)
+            .err()
+            .map(|e| e.category())
     };
     match err {
         None => Err(format!("accepted bad input (allowed errors: {allowed:?})")),
@@ -170,7 +207,17 @@ fn golden_manifest() {
             failures.push(format!("{name} [{kind}]: {e}"));
         }
     }
-    eprintln!("conformance: {} cases {counts:?}, {} failed", cases.len(), failures.len());
+    eprintln!(
+        "conformance: {} cases {counts:?}, {} failed",
+        cases.len(),
+        failures.len()
+    );
     assert!(cases.len() > 100, "manifest unexpectedly small");
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

@@ -8,7 +8,10 @@ use crdt_merge_core::wire::{decode_typed, encode_typed, Limits};
 use crdt_merge_core::{Value, WireType};
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -22,8 +25,16 @@ fn check<T: WireType + PartialEq + std::fmt::Debug>(golden: &str, built: &T) {
     let bytes = unhex(golden);
     let decoded: T = decode_typed(&bytes, &Limits::DEFAULT).unwrap();
     assert_eq!(&decoded, built);
-    assert_eq!(hex(&encode_typed(&decoded, false).unwrap()), golden, "re-encode of decoded");
-    assert_eq!(hex(&encode_typed(built, false).unwrap()), golden, "encode of built");
+    assert_eq!(
+        hex(&encode_typed(&decoded, false).unwrap()),
+        golden,
+        "re-encode of decoded"
+    );
+    assert_eq!(
+        hex(&encode_typed(built, false).unwrap()),
+        golden,
+        "encode of built"
+    );
 }
 
 /// Decode and re-encode only (for shapes our API does not build in that order).
@@ -107,7 +118,10 @@ fn clocks() {
 fn delta() {
     let d = Delta::new(
         vec![Value::map([("id", Value::Int(1)), ("v", Value::str("x"))])],
-        vec![Value::map([("id", Value::Int(2)), ("v", Value::Float(2.5))])],
+        vec![Value::map([
+            ("id", Value::Int(2)),
+            ("v", Value::Float(2.5)),
+        ])],
         vec![Value::str("3")],
         7,
         ts(1700000000.25),
@@ -118,7 +132,12 @@ fn delta() {
 
 #[test]
 fn generic() {
-    let g = Generic::new(Value::List(vec![Value::Int(1), Value::str("a"), Value::None])).unwrap();
+    let g = Generic::new(Value::List(vec![
+        Value::Int(1),
+        Value::str("a"),
+        Value::None,
+    ]))
+    .unwrap();
     check("43524454000120000000000e0700000003090105000000016100", &g);
 }
 
@@ -140,7 +159,11 @@ fn or_set_removed_extension() {
 /// A slot missing on one side counts as 0 (reference behaviour for negative slots).
 #[test]
 fn gcounter_negative_slot() {
-    let neg = GCounter::from_value(&Value::map([("type", Value::str("g_counter")), ("counts", Value::map([("a", Value::Int(-5))]))])).unwrap();
+    let neg = GCounter::from_value(&Value::map([
+        ("type", Value::str("g_counter")),
+        ("counts", Value::map([("a", Value::Int(-5))])),
+    ]))
+    .unwrap();
     let m = crdt_merge_core::Merge::merge(&neg, &GCounter::new()).unwrap();
     assert_eq!(m.get("a"), 0);
     assert_eq!(crdt_merge_core::Merge::merge(&neg, &neg).unwrap(), neg);

@@ -26,7 +26,8 @@ fn value() -> impl Strategy<Value = Value> {
     scalar().prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..3).prop_map(Value::List),
-            prop::collection::vec((prop_oneof![Just("k"), Just("l"), Just("m")], inner), 0..3).prop_map(Value::map),
+            prop::collection::vec((prop_oneof![Just("k"), Just("l"), Just("m")], inner), 0..3)
+                .prop_map(Value::map),
         ]
     })
 }
@@ -34,7 +35,8 @@ fn value() -> impl Strategy<Value = Value> {
 fn timestamp() -> impl Strategy<Value = Timestamp> {
     prop_oneof![
         (0i64..3).prop_map(Timestamp::from_int),
-        prop_oneof![Just(0.0), Just(-0.0), Just(1.0), Just(1.5), Just(2.0)].prop_map(|f| Timestamp::from_f64(f).unwrap()),
+        prop_oneof![Just(0.0), Just(-0.0), Just(1.0), Just(1.5), Just(2.0)]
+            .prop_map(|f| Timestamp::from_f64(f).unwrap()),
     ]
 }
 
@@ -45,12 +47,20 @@ fn check_all<T: Merge + WireType + PartialEq + std::fmt::Debug + Clone>(a: &T, b
     }
     let ab = a.merge(b).unwrap();
     // merges produce canonical order, so the bytes do not depend on the side
-    assert_eq!(encode_typed(&ab, false).unwrap(), encode_typed(&b.merge(a).unwrap(), false).unwrap(), "a⊔b and b⊔a encode identically");
+    assert_eq!(
+        encode_typed(&ab, false).unwrap(),
+        encode_typed(&b.merge(a).unwrap(), false).unwrap(),
+        "a⊔b and b⊔a encode identically"
+    );
     for x in [a, b, c, &ab] {
         let f = encode_typed(x, false).unwrap();
         let y: T = decode_typed(&f, &Limits::DEFAULT).unwrap();
         assert_eq!(&y, x, "wire roundtrip");
-        assert_eq!(encode_typed(&y, false).unwrap(), f, "re-encode is byte-identical");
+        assert_eq!(
+            encode_typed(&y, false).unwrap(),
+            f,
+            "re-encode is byte-identical"
+        );
         let v: T = T::from_view(&x.to_view()).unwrap();
         assert_eq!(&v, x, "view roundtrip");
         assert_eq!(v.to_view(), x.to_view());
@@ -82,8 +92,18 @@ enum SetOp {
 }
 
 fn orset() -> impl Strategy<Value = OrSet> {
-    let elem = prop_oneof![Just(Value::str("x")), Just(Value::str("1")), Just(Value::Int(1)), Just(Value::Int(2)), Just(Value::Bool(true)), Just(Value::None)];
-    let op = prop_oneof![(elem.clone(), 0u8..4).prop_map(|(e, t)| SetOp::Add(e, t)), elem.prop_map(SetOp::Remove)];
+    let elem = prop_oneof![
+        Just(Value::str("x")),
+        Just(Value::str("1")),
+        Just(Value::Int(1)),
+        Just(Value::Int(2)),
+        Just(Value::Bool(true)),
+        Just(Value::None)
+    ];
+    let op = prop_oneof![
+        (elem.clone(), 0u8..4).prop_map(|(e, t)| SetOp::Add(e, t)),
+        elem.prop_map(SetOp::Remove)
+    ];
     prop::collection::vec(op, 0..8).prop_map(|ops| {
         let mut s = OrSet::new();
         for op in ops {
@@ -119,7 +139,8 @@ fn vclock() -> impl Strategy<Value = VectorClock> {
 }
 
 fn dvv() -> impl Strategy<Value = DottedVersionVector> {
-    (vclock(), prop::option::of((node(), 0u64..5))).prop_map(|(b, d)| DottedVersionVector::new(b, d.map(|(n, c)| (n.to_string(), c))))
+    (vclock(), prop::option::of((node(), 0u64..5)))
+        .prop_map(|(b, d)| DottedVersionVector::new(b, d.map(|(n, c)| (n.to_string(), c))))
 }
 
 fn hlc() -> impl Strategy<Value = HybridLogicalClock> {
@@ -129,36 +150,61 @@ fn hlc() -> impl Strategy<Value = HybridLogicalClock> {
 /// Arbitrary valid MV-register states (dots within the version vector,
 /// possibly with the same dot carrying different values on different replicas).
 fn mvreg() -> impl Strategy<Value = MvRegister> {
-    (prop::collection::vec((node(), 0i64..4), 0..4), prop::collection::vec((node(), 1i64..4, scalar()), 0..4)).prop_map(|(vv, entries)| {
-        let vv: Vec<(Value, Value)> = {
-            let mut m: std::collections::BTreeMap<&str, i64> = Default::default();
-            for (n, c) in vv {
-                m.insert(n, c);
-            }
-            for (n, c, _) in &entries {
-                let e = m.entry(n).or_insert(0);
-                *e = (*e).max(*c);
-            }
-            m.into_iter().filter(|(_, c)| *c > 0).map(|(n, c)| (Value::str(n), Value::Int(c))).collect()
-        };
-        let mut seen = std::collections::BTreeSet::new();
-        let entries: Vec<Value> = entries.into_iter().filter(|(n, c, _)| seen.insert((*n, *c))).map(|(n, c, v)| Value::List(vec![Value::str(n), Value::Int(c), v])).collect();
-        let v = Value::map([("type", Value::str("mv_register")), ("entries", Value::List(entries)), ("vv", Value::Map(vv))]);
-        MvRegister::from_value(&v).unwrap()
-    })
+    (
+        prop::collection::vec((node(), 0i64..4), 0..4),
+        prop::collection::vec((node(), 1i64..4, scalar()), 0..4),
+    )
+        .prop_map(|(vv, entries)| {
+            let vv: Vec<(Value, Value)> = {
+                let mut m: std::collections::BTreeMap<&str, i64> = Default::default();
+                for (n, c) in vv {
+                    m.insert(n, c);
+                }
+                for (n, c, _) in &entries {
+                    let e = m.entry(n).or_insert(0);
+                    *e = (*e).max(*c);
+                }
+                m.into_iter()
+                    .filter(|(_, c)| *c > 0)
+                    .map(|(n, c)| (Value::str(n), Value::Int(c)))
+                    .collect()
+            };
+            let mut seen = std::collections::BTreeSet::new();
+            let entries: Vec<Value> = entries
+                .into_iter()
+                .filter(|(n, c, _)| seen.insert((*n, *c)))
+                .map(|(n, c, v)| Value::List(vec![Value::str(n), Value::Int(c), v]))
+                .collect();
+            let v = Value::map([
+                ("type", Value::str("mv_register")),
+                ("entries", Value::List(entries)),
+                ("vv", Value::Map(vv)),
+            ]);
+            MvRegister::from_value(&v).unwrap()
+        })
 }
 
 fn delta() -> impl Strategy<Value = Delta> {
-    let rec = (0i64..3, scalar()).prop_map(|(id, v)| Value::map([("id", Value::Int(id)), ("v", v)])).boxed();
+    let rec = (0i64..3, scalar())
+        .prop_map(|(id, v)| Value::map([("id", Value::Int(id)), ("v", v)]))
+        .boxed();
     let recs = || prop::collection::vec(rec.clone(), 0..3);
-    (recs(), recs(), prop::collection::vec(scalar(), 0..3), 0i64..3, timestamp(), node())
+    (
+        recs(),
+        recs(),
+        prop::collection::vec(scalar(), 0..3),
+        0i64..3,
+        timestamp(),
+        node(),
+    )
         .prop_map(|(a, m, r, ver, t, n)| Delta::new(a, m, r, ver, t, n))
 }
 
 fn generic() -> impl Strategy<Value = Generic> {
     let top = prop_oneof![
         prop::collection::vec(value(), 0..3).prop_map(Value::List),
-        prop::collection::vec((prop_oneof![Just("k"), Just("l")], value()), 0..3).prop_map(Value::map),
+        prop::collection::vec((prop_oneof![Just("k"), Just("l")], value()), 0..3)
+            .prop_map(Value::map),
     ];
     top.prop_map(|v| Generic::new(v).unwrap())
 }
@@ -195,7 +241,11 @@ fn lww_ties_are_commutative() {
     assert_eq!(a.merge(&b).unwrap(), b.merge(&a).unwrap());
     assert_eq!(a.merge(&b).unwrap().value(), &Value::str("y"));
     let c = LwwRegister::new(Value::str("z"), ts, "m");
-    assert_eq!(c.merge(&a).unwrap().value(), &Value::str("x"), "node id before value");
+    assert_eq!(
+        c.merge(&a).unwrap().value(),
+        &Value::str("x"),
+        "node id before value"
+    );
 }
 
 #[test]
@@ -264,9 +314,24 @@ fn dvv_keeps_a_shared_dot_and_folds_different_ones() {
 
 #[test]
 fn generic_merge_is_keywise() {
-    let a = Generic::new(Value::map([("k", Value::map([("x", Value::Int(1))])), ("l", Value::Int(5))])).unwrap();
-    let b = Generic::new(Value::map([("k", Value::map([("y", Value::Int(2))])), ("l", Value::str("s"))])).unwrap();
+    let a = Generic::new(Value::map([
+        ("k", Value::map([("x", Value::Int(1))])),
+        ("l", Value::Int(5)),
+    ]))
+    .unwrap();
+    let b = Generic::new(Value::map([
+        ("k", Value::map([("y", Value::Int(2))])),
+        ("l", Value::str("s")),
+    ]))
+    .unwrap();
     let m = a.merge(&b).unwrap();
-    let want = Generic::new(Value::map([("k", Value::map([("x", Value::Int(1)), ("y", Value::Int(2))])), ("l", Value::str("s"))])).unwrap();
+    let want = Generic::new(Value::map([
+        (
+            "k",
+            Value::map([("x", Value::Int(1)), ("y", Value::Int(2))]),
+        ),
+        ("l", Value::str("s")),
+    ]))
+    .unwrap();
     assert_eq!(m, want);
 }

@@ -33,15 +33,26 @@ fn key() -> impl Strategy<Value = String> {
 }
 
 fn merkle() -> impl Strategy<Value = MerkleTree> {
-    let entry = (key(), prop::option::of(prop::sample::select(vec!["00", "11", "22"])), prop::option::of(small_value()));
+    let entry = (
+        key(),
+        prop::option::of(prop::sample::select(vec!["00", "11", "22"])),
+        prop::option::of(small_value()),
+    );
     (2i64..5, prop::collection::vec(entry, 0..4), extra()).prop_map(|(bf, es, extra)| {
-        let mut t = MerkleTree { branching_factor: bf, extra, ..MerkleTree::default() };
+        let mut t = MerkleTree {
+            branching_factor: bf,
+            extra,
+            ..MerkleTree::default()
+        };
         for (k, h, d) in es {
             if let Some(h) = h {
                 t.records.insert(k.clone(), h.to_string());
             }
             if let Some(d) = d {
-                t.record_data.insert(k.clone(), Value::map([("id", Value::str(k.as_str())), ("v", d)]));
+                t.record_data.insert(
+                    k.clone(),
+                    Value::map([("id", Value::str(k.as_str())), ("v", d)]),
+                );
             }
         }
         t
@@ -49,51 +60,99 @@ fn merkle() -> impl Strategy<Value = MerkleTree> {
 }
 
 fn clock() -> impl Strategy<Value = VectorClockState> {
-    prop::collection::vec((prop::sample::select(vec!["n1", "n2", "n3"]), 0i64..3), 0..3)
-        .prop_map(|v| VectorClockState { clocks: v.into_iter().map(|(n, c)| (n.to_string(), c)).collect(), extra: Extra::new() })
-}
-
-fn entry_for(k: String) -> impl Strategy<Value = GossipEntry> {
-    (small_value(), clock(), any::<bool>(), extra()).prop_map(move |(value, clock, tombstone, extra)| GossipEntry { key: k.clone(), value, clock, tombstone, extra })
-}
-
-fn gossip() -> impl Strategy<Value = GossipState> {
-    let entries = prop::collection::vec(key().prop_flat_map(|k| (Just(k.clone()), entry_for(k))), 0..4);
-    (prop::sample::select(vec!["n1", "n2"]), 1i64..4, entries, clock(), extra()).prop_map(|(n, fanout, es, clock, extra)| GossipState {
-        node_id: n.to_string(),
-        fanout,
-        entries: es.into_iter().collect::<OrderedMap<_, _>>(),
-        clock,
-        extra,
+    prop::collection::vec(
+        (prop::sample::select(vec!["n1", "n2", "n3"]), 0i64..3),
+        0..3,
+    )
+    .prop_map(|v| VectorClockState {
+        clocks: v.into_iter().map(|(n, c)| (n.to_string(), c)).collect(),
+        extra: Extra::new(),
     })
 }
 
-fn decision() -> impl Strategy<Value = MergeDecision> {
-    (prop::sample::select(vec!["id", "name"]), prop::sample::select(vec!["a_only", "conflict_resolved", "both_equal"]), small_value(), small_value()).prop_map(
-        |(f, s, value, alternative)| MergeDecision {
-            field: f.into(),
-            source: s.into(),
-            strategy: if s == "conflict_resolved" { "LWW".into() } else { String::new() },
+fn entry_for(k: String) -> impl Strategy<Value = GossipEntry> {
+    (small_value(), clock(), any::<bool>(), extra()).prop_map(
+        move |(value, clock, tombstone, extra)| GossipEntry {
+            key: k.clone(),
             value,
-            alternative,
-            extra: Extra::new(),
+            clock,
+            tombstone,
+            extra,
         },
     )
 }
 
+fn gossip() -> impl Strategy<Value = GossipState> {
+    let entries = prop::collection::vec(
+        key().prop_flat_map(|k| (Just(k.clone()), entry_for(k))),
+        0..4,
+    );
+    (
+        prop::sample::select(vec!["n1", "n2"]),
+        1i64..4,
+        entries,
+        clock(),
+        extra(),
+    )
+        .prop_map(|(n, fanout, es, clock, extra)| GossipState {
+            node_id: n.to_string(),
+            fanout,
+            entries: es.into_iter().collect::<OrderedMap<_, _>>(),
+            clock,
+            extra,
+        })
+}
+
+fn decision() -> impl Strategy<Value = MergeDecision> {
+    (
+        prop::sample::select(vec!["id", "name"]),
+        prop::sample::select(vec!["a_only", "conflict_resolved", "both_equal"]),
+        small_value(),
+        small_value(),
+    )
+        .prop_map(|(f, s, value, alternative)| MergeDecision {
+            field: f.into(),
+            source: s.into(),
+            strategy: if s == "conflict_resolved" {
+                "LWW".into()
+            } else {
+                String::new()
+            },
+            value,
+            alternative,
+            extra: Extra::new(),
+        })
+}
+
 fn record_of(key: Value, origin: &'static str) -> impl Strategy<Value = ConflictRecord> {
-    (prop::collection::vec(decision(), 0..3), extra()).prop_map(move |(decisions, extra)| ConflictRecord { key: key.clone(), origin: origin.into(), decisions, extra })
+    (prop::collection::vec(decision(), 0..3), extra()).prop_map(move |(decisions, extra)| {
+        ConflictRecord {
+            key: key.clone(),
+            origin: origin.into(),
+            decisions,
+            extra,
+        }
+    })
 }
 
 fn record() -> impl Strategy<Value = ConflictRecord> {
-    (prop::sample::select(vec![Value::Int(1), Value::Int(2), Value::str("1")]), prop::sample::select(vec!["merged", "unique_a"])).prop_flat_map(|(k, o)| record_of(k, o))
+    (
+        prop::sample::select(vec![Value::Int(1), Value::Int(2), Value::str("1")]),
+        prop::sample::select(vec!["merged", "unique_a"]),
+    )
+        .prop_flat_map(|(k, o)| record_of(k, o))
 }
 
 fn topology() -> impl Strategy<Value = ConflictTopology> {
     (
         prop::collection::vec(record(), 0..3),
         prop::collection::vec(0i64..4, 5),
-        prop::sample::select(vec![Value::Float(0.0), Value::Int(1), Value::Float(1.0), Value::Float(2.5)]),
+        prop::sample::select(vec![
+            Value::Float(0.0),
+            Value::Int(1),
+            Value::Float(1.0),
+            Value::Float(2.5),
+        ]),
         extra(),
     )
         .prop_map(|(records, c, duration_ms, extra)| ConflictTopology {
@@ -153,16 +212,23 @@ fn merkle_equal_hash_tie_is_commutative() {
     // The reference keeps the receiver's record here (a.merge(b) has id 1, b.merge(a) has id "1").
     let h = "9ab2253fc38981f5be9c25cf0a34b62cdf334652344bdef16b3d5dbc0b74f2f1";
     let mk = |id: Value, bf| {
-        let mut t = MerkleTree { branching_factor: bf, ..MerkleTree::default() };
+        let mut t = MerkleTree {
+            branching_factor: bf,
+            ..MerkleTree::default()
+        };
         t.records.insert("1".into(), h.into());
-        t.record_data.insert("1".into(), Value::map([("id", id), ("v", Value::Int(1))]));
+        t.record_data
+            .insert("1".into(), Value::map([("id", id), ("v", Value::Int(1))]));
         t
     };
     let (a, b) = (mk(Value::Int(1), 2), mk(Value::str("1"), 4));
     let ab = a.merge(&b).unwrap();
     assert_eq!(ab, b.merge(&a).unwrap());
     assert_eq!(ab.branching_factor, 4);
-    assert_eq!(ab.record_data.get(&"1".to_string()).unwrap().get("id"), Some(&Value::str("1")));
+    assert_eq!(
+        ab.record_data.get(&"1".to_string()).unwrap().get("id"),
+        Some(&Value::str("1"))
+    );
 }
 
 #[test]
@@ -171,14 +237,29 @@ fn gossip_str_tie_is_commutative() {
     let mk = |n: &str, fanout, v: Value| {
         let mut clock = VectorClockState::default();
         clock.clocks.insert(n.to_string(), 1);
-        let e = GossipEntry { key: "k".into(), value: v, clock: clock.clone(), tombstone: false, extra: Extra::new() };
-        GossipState { node_id: n.into(), fanout, entries: [("k".to_string(), e)].into_iter().collect(), clock, extra: Extra::new() }
+        let e = GossipEntry {
+            key: "k".into(),
+            value: v,
+            clock: clock.clone(),
+            tombstone: false,
+            extra: Extra::new(),
+        };
+        GossipState {
+            node_id: n.into(),
+            fanout,
+            entries: [("k".to_string(), e)].into_iter().collect(),
+            clock,
+            extra: Extra::new(),
+        }
     };
     let (a, b) = (mk("n1", 3, Value::Int(1)), mk("n2", 5, Value::str("1")));
     let ab = a.merge(&b).unwrap();
     assert_eq!(ab, b.merge(&a).unwrap());
     assert_eq!((ab.node_id.as_str(), ab.fanout), ("n1", 5));
-    assert_eq!(ab.entries.get(&"k".to_string()).unwrap().value, Value::str("1"));
+    assert_eq!(
+        ab.entries.get(&"k".to_string()).unwrap().value,
+        Value::str("1")
+    );
     assert_eq!(ab.clock.clocks.len(), 2);
 }
 
@@ -189,41 +270,83 @@ fn gossip_merge_follows_content_not_causality() {
     c1.clocks.insert("n1".into(), 1);
     let mut c2 = VectorClockState::default();
     c2.clocks.insert("n1".into(), 2);
-    let old = GossipEntry { key: "k".into(), value: Value::str("b"), clock: c1, tombstone: false, extra: Extra::new() };
-    let new = GossipEntry { key: "k".into(), value: Value::str("a"), clock: c2, tombstone: false, extra: Extra::new() };
+    let old = GossipEntry {
+        key: "k".into(),
+        value: Value::str("b"),
+        clock: c1,
+        tombstone: false,
+        extra: Extra::new(),
+    };
+    let new = GossipEntry {
+        key: "k".into(),
+        value: Value::str("a"),
+        clock: c2,
+        tombstone: false,
+        extra: Extra::new(),
+    };
     let m = old.merge(&new).unwrap();
     assert_eq!(m.value, Value::str("b"));
     assert_eq!(m.clock.clocks.get(&"n1".to_string()), Some(&2));
-    let other = GossipEntry { key: "j".into(), ..new };
+    let other = GossipEntry {
+        key: "j".into(),
+        ..new
+    };
     assert!(matches!(old.merge(&other), Err(MergeError::Invalid { .. })));
 }
 
 #[test]
 fn records_of_different_rows_do_not_merge() {
-    let a = ConflictRecord { key: Value::Int(1), origin: "merged".into(), decisions: vec![], extra: Extra::new() };
-    let b = ConflictRecord { key: Value::Int(2), ..a.clone() };
+    let a = ConflictRecord {
+        key: Value::Int(1),
+        origin: "merged".into(),
+        decisions: vec![],
+        extra: Extra::new(),
+    };
+    let b = ConflictRecord {
+        key: Value::Int(2),
+        ..a.clone()
+    };
     assert!(matches!(a.merge(&b), Err(MergeError::Invalid { .. })));
-    let c = ConflictRecord { origin: "unique_a".into(), ..a.clone() };
+    let c = ConflictRecord {
+        origin: "unique_a".into(),
+        ..a.clone()
+    };
     assert!(matches!(a.merge(&c), Err(MergeError::Invalid { .. })));
 }
 
 fn fixture<T: WireType>(name: &str) -> T {
-    let b = std::fs::read(format!("{}/tests/fixtures/records/{name}.crdt", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let b = std::fs::read(format!(
+        "{}/tests/fixtures/records/{name}.crdt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     decode_typed(&b, &Limits::DEFAULT).unwrap()
 }
 
 #[test]
 fn types_without_a_merge_say_unsupported() {
     fn unsupported<T: Merge>(t: &T, name: &str) {
-        assert!(matches!(t.merge(t), Err(MergeError::Unsupported(n)) if n == name), "{name}");
+        assert!(
+            matches!(t.merge(t), Err(MergeError::Unsupported(n)) if n == name),
+            "{name}"
+        );
     }
     unsupported(&fixture::<MerkleDiff>("merkle_diff"), "merkle_diff");
-    unsupported(&fixture::<SchemaEvolutionResult>("schema_evolution_result"), "schema_evolution_result");
+    unsupported(
+        &fixture::<SchemaEvolutionResult>("schema_evolution_result"),
+        "schema_evolution_result",
+    );
     unsupported(&fixture::<SchemaChange>("schema_change"), "schema_change");
     unsupported(&fixture::<MergeqlQuery>("mergeql_query"), "mergeql_query");
     unsupported(&fixture::<MergePlan>("merge_plan"), "merge_plan");
-    unsupported(&fixture::<MergeqlResult>("mergeql_result"), "mergeql_result");
-    unsupported(&fixture::<ParquetMergeMetadata>("parquet_merge_metadata"), "parquet_merge_metadata");
+    unsupported(
+        &fixture::<MergeqlResult>("mergeql_result"),
+        "mergeql_result",
+    );
+    unsupported(
+        &fixture::<ParquetMergeMetadata>("parquet_merge_metadata"),
+        "parquet_merge_metadata",
+    );
 }
 
 #[test]
@@ -250,7 +373,11 @@ fn merges_agree_with_the_reference() {
         let out: T = fixture(&format!("merge/{case}.out"));
         let ab = a.merge(&b).unwrap();
         assert_eq!(ab.to_view(), out.to_view(), "{case}");
-        assert_eq!(b.merge(&a).unwrap().to_view(), out.to_view(), "{case} (reversed)");
+        assert_eq!(
+            b.merge(&a).unwrap().to_view(),
+            out.to_view(),
+            "{case} (reversed)"
+        );
         assert_eq!(ab, out);
     }
     check::<MerkleTree>("merkle");

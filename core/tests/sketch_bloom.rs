@@ -8,19 +8,31 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn is_shape_err<T: std::fmt::Debug>(r: Result<T, DecodeError>, field: &str) {
     match r {
-        Err(DecodeError::Shape { msg, .. }) => assert!(msg.contains(field), "error {msg:?} should name {field:?}"),
+        Err(DecodeError::Shape { msg, .. }) => {
+            assert!(msg.contains(field), "error {msg:?} should name {field:?}")
+        }
         other => panic!("expected a shape error naming {field:?}, got {other:?}"),
     }
 }
 use crdt_merge_core::sketch::MergeableBloom;
 
 fn items() -> Vec<Value> {
-    vec![Value::str("alice"), Value::str("bob"), Value::Int(42), Value::Float(3.5), Value::None, Value::str("x'y")]
+    vec![
+        Value::str("alice"),
+        Value::str("bob"),
+        Value::Int(42),
+        Value::Float(3.5),
+        Value::None,
+        Value::str("x'y"),
+    ]
 }
 
 #[test]
@@ -71,7 +83,11 @@ fn sizing_matches_reference() {
         (100, 1.5, 64, 1),
     ] {
         let f = MergeableBloom::new(n, p).unwrap();
-        assert_eq!((f.size(), f.num_hashes()), (m, k), "capacity {n} fp_rate {p}");
+        assert_eq!(
+            (f.size(), f.num_hashes()),
+            (m, k),
+            "capacity {n} fp_rate {p}"
+        );
     }
     assert!(MergeableBloom::new(10, 0.0).is_err());
     assert!(MergeableBloom::new(10, -0.5).is_err());
@@ -102,7 +118,11 @@ fn full_filter_count_is_a_function_of_bits() {
     assert_eq!(hex(&f.to_bytes(false).unwrap()), "4352445400013100000000e508000000070500000004747970650500000005626c6f6f6d050000000863617061636974790914050000000766705f72617465043fb999999999999a050000000473697a650960050000000a6e756d5f6861736865730904050000000462697473070000000c0300000000000000ff0300000000000000ff0300000000000000ff0300000000000000ff0300000000000000ff0300000000000000ff0300000000000000ff0300000000000000ff0300000000000000ff0300000000000000ff0300000000000000ff0300000000000000ff0500000005636f756e740300000000000007d0");
     let mut g = MergeableBloom::new(20, 0.1).unwrap();
     (0..3000).for_each(|i| g.add_int(i));
-    let (fg, gf, ff) = (f.merge(&g).unwrap(), g.merge(&f).unwrap(), f.merge(&f).unwrap());
+    let (fg, gf, ff) = (
+        f.merge(&g).unwrap(),
+        g.merge(&f).unwrap(),
+        f.merge(&f).unwrap(),
+    );
     assert_eq!(fg.count(), 552);
     assert_eq!((gf.count(), ff.count()), (552, 552));
 }
@@ -111,7 +131,10 @@ fn full_filter_count_is_a_function_of_bits() {
 fn merge_parameter_mismatch() {
     let a = MergeableBloom::new(20, 0.1).unwrap();
     let b = MergeableBloom::new(2000, 0.1).unwrap();
-    assert!(matches!(a.merge(&b), Err(MergeError::ParameterMismatch { .. })));
+    assert!(matches!(
+        a.merge(&b),
+        Err(MergeError::ParameterMismatch { .. })
+    ));
 }
 
 fn payload(size: i64, k: i64, bits: Vec<Value>) -> Value {
@@ -130,16 +153,34 @@ fn payload(size: i64, k: i64, bits: Vec<Value>) -> Value {
 fn bad_payloads_are_typed_errors() {
     let ok = vec![Value::Int(0); 12];
     assert!(MergeableBloom::from_value(&payload(96, 4, ok.clone())).is_ok());
-    is_shape_err(MergeableBloom::from_value(&payload(96, 4, vec![Value::Int(0); 11])), "bits");
-    is_shape_err(MergeableBloom::from_value(&payload(97, 4, ok.clone())), "bits");
+    is_shape_err(
+        MergeableBloom::from_value(&payload(96, 4, vec![Value::Int(0); 11])),
+        "bits",
+    );
+    is_shape_err(
+        MergeableBloom::from_value(&payload(97, 4, ok.clone())),
+        "bits",
+    );
     is_shape_err(MergeableBloom::from_value(&payload(0, 4, vec![])), "size");
     is_shape_err(MergeableBloom::from_value(&payload(-8, 4, vec![])), "size");
-    is_shape_err(MergeableBloom::from_value(&payload(1_000_000_000_000, 4, ok.clone())), "size");
-    is_shape_err(MergeableBloom::from_value(&payload(96, 0, ok.clone())), "num_hashes");
-    is_shape_err(MergeableBloom::from_value(&payload(96, 1_000_000_000_000, ok.clone())), "num_hashes");
+    is_shape_err(
+        MergeableBloom::from_value(&payload(1_000_000_000_000, 4, ok.clone())),
+        "size",
+    );
+    is_shape_err(
+        MergeableBloom::from_value(&payload(96, 0, ok.clone())),
+        "num_hashes",
+    );
+    is_shape_err(
+        MergeableBloom::from_value(&payload(96, 1_000_000_000_000, ok.clone())),
+        "num_hashes",
+    );
     let mut bad = ok.clone();
     bad[2] = Value::str("x");
-    is_shape_err(MergeableBloom::from_value(&payload(96, 4, bad.clone())), "bits");
+    is_shape_err(
+        MergeableBloom::from_value(&payload(96, 4, bad.clone())),
+        "bits",
+    );
     bad[2] = Value::Int(300);
     is_shape_err(MergeableBloom::from_value(&payload(96, 4, bad)), "bits");
     let mut v = payload(96, 4, ok.clone());
@@ -147,7 +188,10 @@ fn bad_payloads_are_typed_errors() {
         m[2].1 = Value::str("0.1");
     }
     is_shape_err(MergeableBloom::from_value(&v), "fp_rate");
-    is_shape_err(MergeableBloom::from_value(&Value::map([("size", Value::Int(96))])), "capacity");
+    is_shape_err(
+        MergeableBloom::from_value(&Value::map([("size", Value::Int(96))])),
+        "capacity",
+    );
 }
 
 fn arb_bloom() -> impl Strategy<Value = MergeableBloom> {
@@ -187,8 +231,19 @@ proptest! {
 #[test]
 fn batch_adds_equal_single_adds() {
     let ints: Vec<i64> = (-500..503).collect();
-    let strs: Vec<String> = (0..203).map(|i| if i % 7 == 0 { format!("{}'\u{200b}", "long".repeat(i % 30)) } else { format!("s{i}") }).collect();
-    let (mut a, mut b) = (MergeableBloom::new(2000, 0.01).unwrap(), MergeableBloom::new(2000, 0.01).unwrap());
+    let strs: Vec<String> = (0..203)
+        .map(|i| {
+            if i % 7 == 0 {
+                format!("{}'\u{200b}", "long".repeat(i % 30))
+            } else {
+                format!("s{i}")
+            }
+        })
+        .collect();
+    let (mut a, mut b) = (
+        MergeableBloom::new(2000, 0.01).unwrap(),
+        MergeableBloom::new(2000, 0.01).unwrap(),
+    );
     ints.iter().for_each(|&i| a.add_int(i));
     strs.iter().for_each(|s| a.add_str(s));
     b.add_ints(&ints);
@@ -200,7 +255,10 @@ fn batch_adds_equal_single_adds() {
 #[test]
 fn large_batch_equals_single_adds() {
     let strs: Vec<String> = (0..50_003).map(|i| format!("item-{i}")).collect();
-    let (mut a, mut b) = (MergeableBloom::new(40_000, 0.01).unwrap(), MergeableBloom::new(40_000, 0.01).unwrap());
+    let (mut a, mut b) = (
+        MergeableBloom::new(40_000, 0.01).unwrap(),
+        MergeableBloom::new(40_000, 0.01).unwrap(),
+    );
     strs.iter().for_each(|s| a.add_str(s));
     b.add_strs(&strs);
     assert_eq!(a.to_bytes(false).unwrap(), b.to_bytes(false).unwrap());

@@ -8,12 +8,17 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn is_shape_err<T: std::fmt::Debug>(r: Result<T, DecodeError>, field: &str) {
     match r {
-        Err(DecodeError::Shape { msg, .. }) => assert!(msg.contains(field), "error {msg:?} should name {field:?}"),
+        Err(DecodeError::Shape { msg, .. }) => {
+            assert!(msg.contains(field), "error {msg:?} should name {field:?}")
+        }
         other => panic!("expected a shape error naming {field:?}, got {other:?}"),
     }
 }
@@ -21,7 +26,16 @@ use crdt_merge_core::sketch::MergeableCms;
 
 fn sample() -> MergeableCms {
     let mut s = MergeableCms::new(8, 3).unwrap();
-    for it in [Value::str("a"), Value::str("b"), Value::str("a"), Value::Int(1), Value::Int(2), Value::Int(3), Value::str("a"), Value::None] {
+    for it in [
+        Value::str("a"),
+        Value::str("b"),
+        Value::str("a"),
+        Value::Int(1),
+        Value::Int(2),
+        Value::Int(3),
+        Value::str("a"),
+        Value::None,
+    ] {
         s.add(&it, 1);
     }
     s.add_str("heavy", 10);
@@ -65,11 +79,20 @@ fn dimensions_are_validated() {
     assert!(MergeableCms::new(i64::MAX, 2).is_err());
     let a = MergeableCms::new(8, 3).unwrap();
     let b = MergeableCms::new(8, 4).unwrap();
-    assert!(matches!(a.merge(&b), Err(MergeError::ParameterMismatch { .. })));
+    assert!(matches!(
+        a.merge(&b),
+        Err(MergeError::ParameterMismatch { .. })
+    ));
 }
 
 fn payload(w: i64, d: i64, table: Value) -> Value {
-    Value::map([("type", Value::str("cms")), ("width", Value::Int(w)), ("depth", Value::Int(d)), ("table", table), ("total", Value::Int(0))])
+    Value::map([
+        ("type", Value::str("cms")),
+        ("width", Value::Int(w)),
+        ("depth", Value::Int(d)),
+        ("table", table),
+        ("total", Value::Int(0)),
+    ])
 }
 
 fn rows(w: usize, d: usize) -> Vec<Value> {
@@ -79,18 +102,47 @@ fn rows(w: usize, d: usize) -> Vec<Value> {
 #[test]
 fn bad_payloads_are_typed_errors() {
     assert!(MergeableCms::from_value(&payload(4, 2, Value::List(rows(4, 2)))).is_ok());
-    is_shape_err(MergeableCms::from_value(&payload(1_000_000, 1_000_000, Value::List(rows(4, 2)))), "width");
-    is_shape_err(MergeableCms::from_value(&payload(0, 2, Value::List(vec![]))), "width");
-    is_shape_err(MergeableCms::from_value(&payload(4, 3, Value::List(rows(4, 2)))), "table");
-    is_shape_err(MergeableCms::from_value(&payload(5, 2, Value::List(rows(4, 2)))), "table");
+    is_shape_err(
+        MergeableCms::from_value(&payload(1_000_000, 1_000_000, Value::List(rows(4, 2)))),
+        "width",
+    );
+    is_shape_err(
+        MergeableCms::from_value(&payload(0, 2, Value::List(vec![]))),
+        "width",
+    );
+    is_shape_err(
+        MergeableCms::from_value(&payload(4, 3, Value::List(rows(4, 2)))),
+        "table",
+    );
+    is_shape_err(
+        MergeableCms::from_value(&payload(5, 2, Value::List(rows(4, 2)))),
+        "table",
+    );
     let mut r = rows(4, 2);
-    r[1] = Value::List(vec![Value::Int(0), Value::Float(1.0), Value::Int(0), Value::Int(0)]);
-    is_shape_err(MergeableCms::from_value(&payload(4, 2, Value::List(r))), "table'[1][1]");
+    r[1] = Value::List(vec![
+        Value::Int(0),
+        Value::Float(1.0),
+        Value::Int(0),
+        Value::Int(0),
+    ]);
+    is_shape_err(
+        MergeableCms::from_value(&payload(4, 2, Value::List(r))),
+        "table'[1][1]",
+    );
     let mut r = rows(4, 2);
     r[0] = Value::Int(3);
-    is_shape_err(MergeableCms::from_value(&payload(4, 2, Value::List(r))), "table'[0]");
-    is_shape_err(MergeableCms::from_value(&payload(4, 2, Value::Int(1))), "table");
-    is_shape_err(MergeableCms::from_value(&Value::map([("width", Value::Int(4))])), "depth");
+    is_shape_err(
+        MergeableCms::from_value(&payload(4, 2, Value::List(r))),
+        "table'[0]",
+    );
+    is_shape_err(
+        MergeableCms::from_value(&payload(4, 2, Value::Int(1))),
+        "table",
+    );
+    is_shape_err(
+        MergeableCms::from_value(&Value::map([("width", Value::Int(4))])),
+        "depth",
+    );
 }
 
 fn arb_cms() -> impl Strategy<Value = MergeableCms> {
@@ -130,8 +182,19 @@ proptest! {
 #[test]
 fn batch_adds_equal_single_adds() {
     let ints: Vec<i64> = (-500..503).collect();
-    let strs: Vec<String> = (0..203).map(|i| if i % 7 == 0 { format!("{}'\u{200b}", "long".repeat(i % 30)) } else { format!("s{i}") }).collect();
-    let (mut a, mut b) = (MergeableCms::new(64, 5).unwrap(), MergeableCms::new(64, 5).unwrap());
+    let strs: Vec<String> = (0..203)
+        .map(|i| {
+            if i % 7 == 0 {
+                format!("{}'\u{200b}", "long".repeat(i % 30))
+            } else {
+                format!("s{i}")
+            }
+        })
+        .collect();
+    let (mut a, mut b) = (
+        MergeableCms::new(64, 5).unwrap(),
+        MergeableCms::new(64, 5).unwrap(),
+    );
     ints.iter().for_each(|&i| a.add_int(i, 1));
     strs.iter().for_each(|s| a.add_str(s, 1));
     b.add_ints(&ints);
@@ -143,7 +206,10 @@ fn batch_adds_equal_single_adds() {
 #[test]
 fn large_batch_equals_single_adds() {
     let ints: Vec<i64> = (0..60_007).map(|i| i % 5000).collect();
-    let (mut a, mut b) = (MergeableCms::new(500, 5).unwrap(), MergeableCms::new(500, 5).unwrap());
+    let (mut a, mut b) = (
+        MergeableCms::new(500, 5).unwrap(),
+        MergeableCms::new(500, 5).unwrap(),
+    );
     ints.iter().for_each(|&i| a.add_int(i, 1));
     b.add_ints(&ints);
     assert_eq!(a.to_bytes(false).unwrap(), b.to_bytes(false).unwrap());

@@ -11,7 +11,12 @@ fn spec_examples_rebuild_from_items() {
     let mut b = MergeableBloom::new(20, 0.1).unwrap();
     b.add_all(&[Value::str("alice"), Value::str("bob"), Value::Int(42)]);
     let mut c = MergeableCms::new(4, 2).unwrap();
-    c.add_all(&[Value::str("a"), Value::str("a"), Value::str("b"), Value::Int(1)]);
+    c.add_all(&[
+        Value::str("a"),
+        Value::str("a"),
+        Value::str("b"),
+        Value::Int(1),
+    ]);
     c.add_str("z", 200);
     let spec = include_str!("../../wire-spec/SPEC.md");
     for bytes in [b.to_bytes(false).unwrap(), c.to_bytes(false).unwrap()] {

@@ -9,7 +9,15 @@ use crdt_merge_core::Value;
 use proptest::prelude::*;
 
 fn float() -> impl Strategy<Value = f64> {
-    prop_oneof![any::<f64>(), Just(f64::NAN), Just(f64::INFINITY), Just(-0.0), Just(1e16), Just(1e-5), -1e6..1e6f64]
+    prop_oneof![
+        any::<f64>(),
+        Just(f64::NAN),
+        Just(f64::INFINITY),
+        Just(-0.0),
+        Just(1e16),
+        Just(1e-5),
+        -1e6..1e6f64
+    ]
 }
 
 fn scalar() -> impl Strategy<Value = Value> {
@@ -31,7 +39,8 @@ fn value() -> impl Strategy<Value = Value> {
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Set),
             proptest::collection::vec((inner.clone(), inner.clone()), 0..6).prop_map(Value::Map),
-            proptest::collection::vec((".{0,6}".prop_map(Value::Str), inner), 0..6).prop_map(Value::Map),
+            proptest::collection::vec((".{0,6}".prop_map(Value::Str), inner), 0..6)
+                .prop_map(Value::Map),
         ]
     })
 }
@@ -42,13 +51,16 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::None),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::Int),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::Float),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::Float),
         ".{0,12}".prop_map(Value::Str),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
-            proptest::collection::vec((".{0,6}".prop_map(Value::Str), inner), 0..6).prop_map(Value::Map),
+            proptest::collection::vec((".{0,6}".prop_map(Value::Str), inner), 0..6)
+                .prop_map(Value::Map),
         ]
     })
 }

@@ -24,7 +24,9 @@ use std::string::String;
 use std::vec::Vec;
 
 use crdt_merge_core::crdt::clocks::Causality;
-use crdt_merge_core::crdt::{GCounter, LwwMap, LwwRegister, OrSet, PNCounter, Timestamp, VectorClock};
+use crdt_merge_core::crdt::{
+    GCounter, LwwMap, LwwRegister, OrSet, PNCounter, Timestamp, VectorClock,
+};
 use crdt_merge_core::memory::{AgentState, ContextMerge, Memory, Strategy};
 use crdt_merge_core::sketch::bloom::MergeableBloom;
 use crdt_merge_core::sketch::cms::MergeableCms;
@@ -88,7 +90,9 @@ fn write_view(v: &Value) -> R<String> {
 }
 
 fn int_value(i: i128) -> Value {
-    i64::try_from(i).map(Value::Int).unwrap_or(Value::Float(i as f64))
+    i64::try_from(i)
+        .map(Value::Int)
+        .unwrap_or(Value::Float(i as f64))
 }
 
 /// Positional arguments of a call.
@@ -113,7 +117,11 @@ impl Args {
     fn str(&self, i: usize, what: &str) -> R<String> {
         match self.get(i) {
             Some(Value::Str(s)) => Ok(s.clone()),
-            Some(v) => Err(arg(format!("{}: {what} must be a string, got {}", self.name, v.type_name()))),
+            Some(v) => Err(arg(format!(
+                "{}: {what} must be a string, got {}",
+                self.name,
+                v.type_name()
+            ))),
             None => Err(arg(format!("{}: {what} is required", self.name))),
         }
     }
@@ -129,19 +137,31 @@ impl Args {
             None => Ok(default),
             Some(Value::Int(n)) => Ok(*n),
             Some(Value::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(*f as i64),
-            Some(v) => Err(arg(format!("{}: {what} must be an integer, got {}", self.name, v.type_name()))),
+            Some(v) => Err(arg(format!(
+                "{}: {what} must be an integer, got {}",
+                self.name,
+                v.type_name()
+            ))),
         }
     }
     fn uint_or(&self, i: usize, what: &str, default: u64) -> R<u64> {
         let n = self.int_or(i, what, default as i64)?;
-        u64::try_from(n).map_err(|_| arg(format!("{}: {what} must not be negative, got {n}", self.name)))
+        u64::try_from(n).map_err(|_| {
+            arg(format!(
+                "{}: {what} must not be negative, got {n}",
+                self.name
+            ))
+        })
     }
     fn f64_or(&self, i: usize, what: &str, default: f64) -> R<f64> {
         match self.get(i) {
             None => Ok(default),
             Some(v) => match v.as_f64() {
                 Some(f) if f.is_finite() => Ok(f),
-                _ => Err(arg(format!("{}: {what} must be a finite number", self.name))),
+                _ => Err(arg(format!(
+                    "{}: {what} must be a finite number",
+                    self.name
+                ))),
             },
         }
     }
@@ -150,7 +170,10 @@ impl Args {
             None => Ok(Timestamp::from_int(0)),
             Some(v) => {
                 if matches!(v, Value::Float(f) if !f.is_finite()) {
-                    return Err(arg(format!("{}: {what} must be a finite number", self.name)));
+                    return Err(arg(format!(
+                        "{}: {what} must be a finite number",
+                        self.name
+                    )));
                 }
                 Timestamp::from_value(v, self.name, what).map_err(derr)
             }
@@ -169,7 +192,10 @@ pub struct Crdt {
 }
 
 fn wrap(inner: AnyCrdt) -> Crdt {
-    Crdt { inner, encoding: None }
+    Crdt {
+        inner,
+        encoding: None,
+    }
 }
 
 #[wasm_bindgen]
@@ -177,7 +203,10 @@ impl Crdt {
     /// Decode one frame.
     pub fn decode(bytes: &[u8]) -> R<Crdt> {
         let (inner, enc) = AnyCrdt::decode(bytes, &Limits::DEFAULT).map_err(derr)?;
-        Ok(Crdt { inner, encoding: Some(enc) })
+        Ok(Crdt {
+            inner,
+            encoding: Some(enc),
+        })
     }
 
     /// A new empty object of a type, with constructor parameters as a JSON
@@ -189,14 +218,17 @@ impl Crdt {
         let inner = match type_name {
             "g_counter" => AnyCrdt::GCounter(GCounter::new()),
             "pn_counter" => AnyCrdt::PNCounter(PNCounter::new()),
-            "lww_register" => {
-                AnyCrdt::LwwRegister(LwwRegister::new(a.value(0), a.ts(1, "timestamp")?, a.str_or(2, "node_id", "")?))
-            }
+            "lww_register" => AnyCrdt::LwwRegister(LwwRegister::new(
+                a.value(0),
+                a.ts(1, "timestamp")?,
+                a.str_or(2, "node_id", "")?,
+            )),
             "or_set" => AnyCrdt::OrSet(OrSet::new()),
             "lww_map" => AnyCrdt::LwwMap(LwwMap::new()),
             "hll" => {
                 let p = a.int_or(0, "precision", 14)?;
-                let p = u8::try_from(p).map_err(|_| arg(format!("precision must be 4-18, got {p}")))?;
+                let p =
+                    u8::try_from(p).map_err(|_| arg(format!("precision must be 4-18, got {p}")))?;
                 AnyCrdt::Hll(MergeableHll::new(p).map_err(derr)?)
             }
             "bloom" => {
@@ -204,24 +236,37 @@ impl Crdt {
                 if cap <= 0 {
                     return Err(arg(format!("capacity must be positive, got {cap}")));
                 }
-                AnyCrdt::Bloom(MergeableBloom::new(cap, a.f64_or(1, "fp_rate", 0.01)?).map_err(derr)?)
+                AnyCrdt::Bloom(
+                    MergeableBloom::new(cap, a.f64_or(1, "fp_rate", 0.01)?).map_err(derr)?,
+                )
             }
             "cms" => {
                 let w = a.int_or(0, "width", 2000)?;
                 let d = a.int_or(1, "depth", 7)?;
                 if w <= 0 || d <= 0 || w.saturating_mul(d) > 1 << 26 {
-                    return Err(arg(format!("width and depth must be positive (and width*depth <= 2^26), got {w}x{d}")));
+                    return Err(arg(format!(
+                        "width and depth must be positive (and width*depth <= 2^26), got {w}x{d}"
+                    )));
                 }
                 AnyCrdt::Cms(MergeableCms::new(w, d).map_err(derr)?)
             }
             "vector_clock" => {
                 let mut vc = VectorClock::new();
                 if let Some(m) = a.get(0) {
-                    let entries = m.as_map().ok_or_else(|| arg("vector_clock: clocks must be an object"))?;
+                    let entries = m
+                        .as_map()
+                        .ok_or_else(|| arg("vector_clock: clocks must be an object"))?;
                     let mut pairs = Vec::new();
                     for (k, v) in entries {
-                        let k = k.as_str().ok_or_else(|| arg("vector_clock: node ids must be strings"))?;
-                        let n = v.as_int().and_then(|n| u64::try_from(n).ok()).ok_or_else(|| arg("vector_clock: counts must be non-negative integers"))?;
+                        let k = k
+                            .as_str()
+                            .ok_or_else(|| arg("vector_clock: node ids must be strings"))?;
+                        let n =
+                            v.as_int()
+                                .and_then(|n| u64::try_from(n).ok())
+                                .ok_or_else(|| {
+                                    arg("vector_clock: counts must be non-negative integers")
+                                })?;
                         pairs.push((k, n));
                     }
                     vc = VectorClock::from_pairs(pairs);
@@ -269,7 +314,10 @@ impl Crdt {
     /// A deep copy.
     #[wasm_bindgen(js_name = clone)]
     pub fn duplicate(&self) -> Crdt {
-        Crdt { inner: self.inner.clone(), encoding: self.encoding }
+        Crdt {
+            inner: self.inner.clone(),
+            encoding: self.encoding,
+        }
     }
 
     /// Whether two objects have the same state.
@@ -338,9 +386,32 @@ impl Crdt {
         let ty = self.inner.type_name();
         let mutated = !matches!(
             m,
-            "value" | "get" | "contains" | "cardinality" | "standardError" | "estimate" | "total" | "timestamp" | "nodeId"
-                | "counts" | "precision" | "size" | "numHashes" | "capacity" | "fpRate" | "estimatedFpRate" | "count"
-                | "width" | "depth" | "getFact" | "listFacts" | "hasTag" | "tags" | "counterValue" | "messages" | "agentId"
+            "value"
+                | "get"
+                | "contains"
+                | "cardinality"
+                | "standardError"
+                | "estimate"
+                | "total"
+                | "timestamp"
+                | "nodeId"
+                | "counts"
+                | "precision"
+                | "size"
+                | "numHashes"
+                | "capacity"
+                | "fpRate"
+                | "estimatedFpRate"
+                | "count"
+                | "width"
+                | "depth"
+                | "getFact"
+                | "listFacts"
+                | "hasTag"
+                | "tags"
+                | "counterValue"
+                | "messages"
+                | "agentId"
                 | "dominates"
         );
         if mutated {
@@ -355,7 +426,11 @@ impl Crdt {
                     none
                 }
                 "get" => Value::Int(c.get(&a.str(0, "node_id")?)),
-                "counts" => Value::Map(c.counts().map(|(k, v)| (k.clone(), Value::Int(v))).collect()),
+                "counts" => Value::Map(
+                    c.counts()
+                        .map(|(k, v)| (k.clone(), Value::Int(v)))
+                        .collect(),
+                ),
                 _ => return Err(unknown(ty, m)),
             },
             AnyCrdt::PNCounter(c) => match m {
@@ -375,7 +450,11 @@ impl Crdt {
                 "timestamp" => r.timestamp().to_value(),
                 "nodeId" => Value::str(r.node_id()),
                 "set" => {
-                    r.set(a.value(0), a.ts(1, "timestamp")?, a.str_or(2, "node_id", "")?);
+                    r.set(
+                        a.value(0),
+                        a.ts(1, "timestamp")?,
+                        a.str_or(2, "node_id", "")?,
+                    );
                     none
                 }
                 _ => return Err(unknown(ty, m)),
@@ -395,10 +474,20 @@ impl Crdt {
                 _ => return Err(unknown(ty, m)),
             },
             AnyCrdt::LwwMap(map) => match m {
-                "value" => Value::Map(map.value().into_iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                "value" => Value::Map(
+                    map.value()
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
                 "get" => map.get(&a.str(0, "key")?).cloned().unwrap_or(Value::None),
                 "set" => {
-                    map.set(&a.str(0, "key")?, a.value(1), a.ts(2, "timestamp")?, &a.str_or(3, "node_id", "")?);
+                    map.set(
+                        &a.str(0, "key")?,
+                        a.value(1),
+                        a.ts(2, "timestamp")?,
+                        &a.str_or(3, "node_id", "")?,
+                    );
                     none
                 }
                 "delete" => {
@@ -456,7 +545,11 @@ impl Crdt {
                 _ => return Err(unknown(ty, m)),
             },
             AnyCrdt::VectorClock(vc) => match m {
-                "value" => Value::Map(vc.iter().map(|(k, v)| (Value::str(k), Value::Int(v as i64))).collect()),
+                "value" => Value::Map(
+                    vc.iter()
+                        .map(|(k, v)| (Value::str(k), Value::Int(v as i64)))
+                        .collect(),
+                ),
                 "get" => Value::Int(vc.get(&a.str(0, "node_id")?) as i64),
                 "increment" => {
                     vc.increment(&a.str(0, "node_id")?);
@@ -468,15 +561,28 @@ impl Crdt {
                 "agentId" => Value::str(s.agent_id.as_str()),
                 "addFact" => {
                     let key = a.str(0, "key")?;
-                    s.add_fact(key, a.value(1), a.f64_or(2, "confidence", 1.0)?, a.f64_or(3, "timestamp", 0.0)?);
+                    s.add_fact(
+                        key,
+                        a.value(1),
+                        a.f64_or(2, "confidence", 1.0)?,
+                        a.f64_or(3, "timestamp", 0.0)?,
+                    );
                     none
                 }
                 "deleteFact" => {
                     s.delete_fact(a.str(0, "key")?, a.f64_or(1, "timestamp", 0.0)?);
                     none
                 }
-                "getFact" => s.get_fact(&a.str(0, "key")?).map(|f| f.to_value()).unwrap_or(Value::None),
-                "listFacts" => Value::Map(s.list_facts().into_iter().map(|(k, f)| (Value::str(k), f.to_value())).collect()),
+                "getFact" => s
+                    .get_fact(&a.str(0, "key")?)
+                    .map(|f| f.to_value())
+                    .unwrap_or(Value::None),
+                "listFacts" => Value::Map(
+                    s.list_facts()
+                        .into_iter()
+                        .map(|(k, f)| (Value::str(k), f.to_value()))
+                        .collect(),
+                ),
                 "addTag" => {
                     s.add_tag(a.str(0, "tag")?);
                     none
@@ -499,7 +605,11 @@ impl Crdt {
                 "appendMessage" => {
                     let role = a.str_or(1, "role", "user")?;
                     let meta = a.value(2);
-                    if !matches!(meta, Value::None | Value::Map(_)) || meta.as_map().is_some_and(|m| m.iter().any(|(k, _)| k.as_str().is_none())) {
+                    if !matches!(meta, Value::None | Value::Map(_))
+                        || meta
+                            .as_map()
+                            .is_some_and(|m| m.iter().any(|(k, _)| k.as_str().is_none()))
+                    {
                         return Err(arg("appendMessage: metadata must be an object"));
                     }
                     s.append_message(a.value(0), &role, meta, a.f64_or(3, "timestamp", 0.0)?);
@@ -556,7 +666,10 @@ pub fn join_batch(frames: &[u8], lengths: &[u32]) -> R<Vec<u8>> {
     let mut parts = Vec::with_capacity(lengths.len());
     let mut pos = 0usize;
     for &n in lengths {
-        let end = pos.checked_add(n as usize).filter(|&e| e <= frames.len()).ok_or_else(|| arg("batch lengths exceed the data"))?;
+        let end = pos
+            .checked_add(n as usize)
+            .filter(|&e| e <= frames.len())
+            .ok_or_else(|| arg("batch lengths exceed the data"))?;
         parts.push(&frames[pos..end]);
         pos = end;
     }
@@ -581,10 +694,15 @@ pub struct ContextMergeHandle {
 }
 
 fn memories(v: &Value, which: usize) -> R<Vec<Memory>> {
-    let list = v.as_list().ok_or_else(|| arg(format!("input {which} must be an array of memories")))?;
+    let list = v
+        .as_list()
+        .ok_or_else(|| arg(format!("input {which} must be an array of memories")))?;
     list.iter()
         .enumerate()
-        .map(|(i, m)| Memory::from_value(m).map_err(|e| err("memory", format!("input {which}, memory {i}: {e}"))))
+        .map(|(i, m)| {
+            Memory::from_value(m)
+                .map_err(|e| err("memory", format!("input {which}, memory {i}: {e}")))
+        })
         .collect()
 }
 
@@ -592,7 +710,13 @@ fn memories(v: &Value, which: usize) -> R<Vec<Memory>> {
 impl ContextMergeHandle {
     /// `strategy`: lww, max_confidence, priority, union; `budget` < 0 means none.
     #[wasm_bindgen(constructor)]
-    pub fn new(strategy: &str, budget: f64, min_confidence: f64, now: f64, agent_priority: &str) -> R<ContextMergeHandle> {
+    pub fn new(
+        strategy: &str,
+        budget: f64,
+        min_confidence: f64,
+        now: f64,
+        agent_priority: &str,
+    ) -> R<ContextMergeHandle> {
         let strategy = Strategy::parse(strategy).map_err(arg)?;
         let mut inner = ContextMerge::new(strategy);
         if budget.is_nan() || budget.fract() != 0.0 || budget > u32::MAX as f64 {
@@ -606,9 +730,16 @@ impl ContextMergeHandle {
         inner.now = now;
         if !agent_priority.is_empty() {
             let v = json::parse(agent_priority).map_err(derr)?;
-            for (k, p) in v.as_map().ok_or_else(|| arg("agentPriority must be an object"))? {
-                let k = k.as_str().ok_or_else(|| arg("agentPriority keys must be strings"))?;
-                let p = p.as_int().ok_or_else(|| arg("agentPriority values must be integers"))?;
+            for (k, p) in v
+                .as_map()
+                .ok_or_else(|| arg("agentPriority must be an object"))?
+            {
+                let k = k
+                    .as_str()
+                    .ok_or_else(|| arg("agentPriority keys must be strings"))?;
+                let p = p
+                    .as_int()
+                    .ok_or_else(|| arg("agentPriority values must be integers"))?;
                 inner.agent_priority.insert(k.into(), p);
             }
         }
@@ -619,8 +750,14 @@ impl ContextMergeHandle {
     #[wasm_bindgen(js_name = mergeMany)]
     pub fn merge_many(&self, inputs: &str) -> R<String> {
         let v = json::parse(inputs).map_err(derr)?;
-        let lists = v.as_list().ok_or_else(|| arg("mergeMany needs an array of memory arrays"))?;
-        let lists = lists.iter().enumerate().map(|(i, l)| memories(l, i)).collect::<R<Vec<_>>>()?;
+        let lists = v
+            .as_list()
+            .ok_or_else(|| arg("mergeMany needs an array of memory arrays"))?;
+        let lists = lists
+            .iter()
+            .enumerate()
+            .map(|(i, l)| memories(l, i))
+            .collect::<R<Vec<_>>>()?;
         let out = self.inner.merge_owned(lists);
         let mems = Value::List(out.memories.iter().map(Memory::to_value).collect());
         let res = Value::map([("memories", mems), ("manifest", out.manifest.to_value())]);

@@ -8,7 +8,9 @@ use std::process::Command;
 pub const BIN: &str = env!("CARGO_BIN_EXE_crdt-merge");
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 pub fn read_fixture(name: &str) -> Vec<u8> {
@@ -34,12 +36,35 @@ impl Run {
     /// containing `needle`, nothing on stdout.
     pub fn data_error(&self, file: &Path, needle: &str) {
         assert_eq!(self.code, 1, "expected exit 1, stderr: {:?}", self.stderr);
-        assert!(self.stderr.ends_with('\n'), "stderr ends with a newline: {:?}", self.stderr);
-        assert_eq!(self.stderr.lines().count(), 1, "exactly one stderr line: {:?}", self.stderr);
+        assert!(
+            self.stderr.ends_with('\n'),
+            "stderr ends with a newline: {:?}",
+            self.stderr
+        );
+        assert_eq!(
+            self.stderr.lines().count(),
+            1,
+            "exactly one stderr line: {:?}",
+            self.stderr
+        );
         let prefix = format!("crdt-merge: {}: ", file.display());
-        assert!(self.stderr.starts_with(&prefix), "stderr {:?} starts with {:?}", self.stderr, prefix);
-        assert!(self.stderr.contains(needle), "stderr {:?} contains {:?}", self.stderr, needle);
-        assert!(!self.stderr.contains("panicked"), "no panic: {:?}", self.stderr);
+        assert!(
+            self.stderr.starts_with(&prefix),
+            "stderr {:?} starts with {:?}",
+            self.stderr,
+            prefix
+        );
+        assert!(
+            self.stderr.contains(needle),
+            "stderr {:?} contains {:?}",
+            self.stderr,
+            needle
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "no panic: {:?}",
+            self.stderr
+        );
         assert_eq!(self.stdout, "", "no stdout on error");
     }
 }
@@ -79,7 +104,10 @@ pub fn tempdir() -> tempfile::TempDir {
 
 /// Files in `dir` (to check that no temporary file was left behind).
 pub fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }

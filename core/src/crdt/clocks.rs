@@ -46,7 +46,13 @@ impl VectorClock {
     }
     /// Build from `(node, counter)` pairs; zero counters are dropped.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, u64)>) -> Self {
-        VectorClock { clocks: pairs.into_iter().filter(|(_, c)| *c > 0).map(|(n, c)| (String::from(n), c.min(MAX_COUNTER))).collect() }
+        VectorClock {
+            clocks: pairs
+                .into_iter()
+                .filter(|(_, c)| *c > 0)
+                .map(|(n, c)| (String::from(n), c.min(MAX_COUNTER)))
+                .collect(),
+        }
     }
     /// The counter of `node` (0 if unseen).
     pub fn get(&self, node: &str) -> u64 {
@@ -90,18 +96,40 @@ impl VectorClock {
         *slot = (*slot).max(c);
     }
     fn join(&self, other: &Self) -> Self {
-        VectorClock { clocks: OrderedMap::merge_join(&self.clocks, &other.clocks, |_, a, b| Some(a.copied().unwrap_or(0).max(b.copied().unwrap_or(0)))) }
+        VectorClock {
+            clocks: OrderedMap::merge_join(&self.clocks, &other.clocks, |_, a, b| {
+                Some(a.copied().unwrap_or(0).max(b.copied().unwrap_or(0)))
+            }),
+        }
     }
     fn clocks_value(&self) -> Value {
-        Value::Map(self.clocks.iter().map(|(k, &v)| (Value::str(k.as_str()), Value::Int(v as i64))).collect())
+        Value::Map(
+            self.clocks
+                .iter()
+                .map(|(k, &v)| (Value::str(k.as_str()), Value::Int(v as i64)))
+                .collect(),
+        )
     }
     fn read(v: &Value, ty: &'static str, what: &str) -> Result<Self, DecodeError> {
         let mut clocks = OrderedMap::new();
         for (k, c) in as_map(v, ty, what)? {
-            let k = k.as_str().ok_or_else(|| DecodeError::shape(ty, format!("{what}: node ids must be str, found {}", k.type_name())))?;
+            let k = k.as_str().ok_or_else(|| {
+                DecodeError::shape(
+                    ty,
+                    format!("{what}: node ids must be str, found {}", k.type_name()),
+                )
+            })?;
             let c = match c {
                 Value::Int(i) if *i >= 0 => *i as u64,
-                other => return Err(DecodeError::shape(ty, format!("{what}[{k:?}] must be a non-negative int, found {}", crate::pyrepr::repr(other)))),
+                other => {
+                    return Err(DecodeError::shape(
+                        ty,
+                        format!(
+                            "{what}[{k:?}] must be a non-negative int, found {}",
+                            crate::pyrepr::repr(other)
+                        ),
+                    ))
+                }
             };
             if c > 0 {
                 clocks.insert(String::from(k), c);
@@ -146,7 +174,10 @@ pub struct DottedVersionVector {
 impl DottedVersionVector {
     /// A DVV from a base and an optional dot.
     pub fn new(base: VectorClock, dot: Option<(String, u64)>) -> Self {
-        DottedVersionVector { base, dot: dot.map(|(n, c)| (n, c.min(MAX_COUNTER))) }
+        DottedVersionVector {
+            base,
+            dot: dot.map(|(n, c)| (n, c.min(MAX_COUNTER))),
+        }
     }
     /// The base clock.
     pub fn base(&self) -> &VectorClock {
@@ -166,7 +197,13 @@ impl DottedVersionVector {
     }
     /// A new dot for `node`: `(node, base[node] + 1)`; the base is unchanged.
     pub fn advance(&self, node: &str) -> Self {
-        DottedVersionVector { base: self.base.clone(), dot: Some((String::from(node), (self.base.get(node) + 1).min(MAX_COUNTER))) }
+        DottedVersionVector {
+            base: self.base.clone(),
+            dot: Some((
+                String::from(node),
+                (self.base.get(node) + 1).min(MAX_COUNTER),
+            )),
+        }
     }
     /// Whether the effective clock of `self` dominates `other`'s.
     pub fn descends(&self, other: &Self) -> bool {
@@ -178,7 +215,10 @@ impl Merge for DottedVersionVector {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
         let mut base = self.base.join(&other.base);
         if self.dot == other.dot {
-            return Ok(DottedVersionVector { base, dot: self.dot.clone() });
+            return Ok(DottedVersionVector {
+                base,
+                dot: self.dot.clone(),
+            });
         }
         for (n, c) in self.dot.iter().chain(other.dot.iter()) {
             base.max_with(n, *c);
@@ -191,9 +231,15 @@ impl Merge for DottedVersionVector {
 impl WireType for DottedVersionVector {
     const TAG: TypeTag = TypeTag::DottedVersionVector;
     fn to_value(&self) -> Value {
-        let mut m = alloc::vec![(Value::str("type"), Value::str(DVV)), (Value::str("base"), self.base.to_value())];
+        let mut m = alloc::vec![
+            (Value::str("type"), Value::str(DVV)),
+            (Value::str("base"), self.base.to_value())
+        ];
         if let Some((n, c)) = &self.dot {
-            m.push((Value::str("dot"), Value::List(alloc::vec![Value::str(n.as_str()), Value::Int(*c as i64)])));
+            m.push((
+                Value::str("dot"),
+                Value::List(alloc::vec![Value::str(n.as_str()), Value::Int(*c as i64)]),
+            ));
         }
         Value::Map(m)
     }
@@ -202,15 +248,25 @@ impl WireType for DottedVersionVector {
         let b = field(v, DVV, "base")?;
         as_map(b, DVV, "base")?;
         if b.get("type").and_then(Value::as_str) != Some(VC) {
-            return Err(DecodeError::shape(DVV, "field `base.type` must be \"vector_clock\""));
+            return Err(DecodeError::shape(
+                DVV,
+                "field `base.type` must be \"vector_clock\"",
+            ));
         }
-        let clocks = b.get("clocks").ok_or_else(|| DecodeError::shape(DVV, "missing field `base.clocks`"))?;
+        let clocks = b
+            .get("clocks")
+            .ok_or_else(|| DecodeError::shape(DVV, "missing field `base.clocks`"))?;
         let base = VectorClock::read(clocks, DVV, "base.clocks")?;
         let dot = match v.get("dot") {
             None | Some(Value::None) => None,
             Some(d) => match as_list(d, DVV, "dot")? {
                 [Value::Str(n), Value::Int(c)] if *c >= 0 => Some((n.clone(), *c as u64)),
-                _ => return Err(DecodeError::shape(DVV, "field `dot` must be [str node, non-negative int counter]")),
+                _ => {
+                    return Err(DecodeError::shape(
+                        DVV,
+                        "field `dot` must be [str node, non-negative int counter]",
+                    ))
+                }
             },
         };
         Ok(DottedVersionVector { base, dot })
@@ -233,7 +289,11 @@ pub struct HybridLogicalClock {
 impl HybridLogicalClock {
     /// A clock at `(wall_ms, logical)` for `node_id`.
     pub fn new(wall_ms: i64, logical: i64, node_id: impl Into<String>) -> Self {
-        HybridLogicalClock { wall_ms, logical, node_id: node_id.into() }
+        HybridLogicalClock {
+            wall_ms,
+            logical,
+            node_id: node_id.into(),
+        }
     }
     /// A local or send event at physical time `physical_ms`: advances and
     /// returns the new timestamp.
@@ -285,6 +345,10 @@ impl WireType for HybridLogicalClock {
     }
     fn from_value(v: &Value) -> Result<Self, DecodeError> {
         check_type(v, HLC, HLC)?;
-        Ok(HybridLogicalClock { wall_ms: int_field(v, HLC, "wall_ms")?, logical: int_field(v, HLC, "logical")?, node_id: str_field(v, HLC, "node_id")?.into() })
+        Ok(HybridLogicalClock {
+            wall_ms: int_field(v, HLC, "wall_ms")?,
+            logical: int_field(v, HLC, "logical")?,
+            node_id: str_field(v, HLC, "node_id")?.into(),
+        })
     }
 }

@@ -49,8 +49,22 @@ fn canon_set(items: &[Value]) -> Vec<Value> {
 impl Delta {
     /// A delta; the reference's default timestamp is the wall clock, so the
     /// caller passes it.
-    pub fn new(added: Vec<Value>, modified: Vec<Value>, removed: Vec<Value>, version: i64, timestamp: Timestamp, source_node: impl Into<String>) -> Self {
-        Delta { added, modified, removed, version, timestamp, source_node: source_node.into() }
+    pub fn new(
+        added: Vec<Value>,
+        modified: Vec<Value>,
+        removed: Vec<Value>,
+        version: i64,
+        timestamp: Timestamp,
+        source_node: impl Into<String>,
+    ) -> Self {
+        Delta {
+            added,
+            modified,
+            removed,
+            version,
+            timestamp,
+            source_node: source_node.into(),
+        }
     }
     /// Number of changes.
     pub fn size(&self) -> usize {
@@ -60,21 +74,33 @@ impl Delta {
         (self.version, self.timestamp, &self.source_node)
     }
     fn canonical(&self) -> Delta {
-        Delta { added: canon_set(&self.added), modified: canon_set(&self.modified), removed: canon_set(&self.removed), ..self.clone() }
+        Delta {
+            added: canon_set(&self.added),
+            modified: canon_set(&self.modified),
+            removed: canon_set(&self.removed),
+            ..self.clone()
+        }
     }
 }
 
 impl PartialEq for Delta {
     fn eq(&self, other: &Self) -> bool {
         let (a, b) = (self.canonical(), other.canonical());
-        a.meta() == b.meta() && a.added == b.added && a.modified == b.modified && a.removed == b.removed
+        a.meta() == b.meta()
+            && a.added == b.added
+            && a.modified == b.modified
+            && a.removed == b.removed
     }
 }
 
 impl Merge for Delta {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
         let cat = |x: &[Value], y: &[Value]| canon_set(&[x, y].concat());
-        let m = if self.meta() >= other.meta() { self } else { other };
+        let m = if self.meta() >= other.meta() {
+            self
+        } else {
+            other
+        };
         Ok(Delta {
             added: cat(&self.added, &other.added),
             modified: cat(&self.modified, &other.modified),
@@ -90,7 +116,10 @@ fn records(v: &Value, name: &str) -> Result<Vec<Value>, DecodeError> {
     let items = as_list(field(v, TY, name)?, TY, name)?;
     for (i, r) in items.iter().enumerate() {
         if r.as_map().is_none() {
-            return Err(DecodeError::shape(TY, format!("{name}[{i}] must be a dict, found {}", r.type_name())));
+            return Err(DecodeError::shape(
+                TY,
+                format!("{name}[{i}] must be a dict, found {}", r.type_name()),
+            ));
         }
     }
     Ok(items.to_vec())

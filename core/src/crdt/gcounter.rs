@@ -43,12 +43,30 @@ impl GCounter {
         self.counts.iter().map(|(k, &v)| (k, v))
     }
     pub(crate) fn counts_value(&self) -> Value {
-        Value::Map(self.counts.iter().map(|(k, &v)| (k.clone(), Value::Int(v))).collect())
+        Value::Map(
+            self.counts
+                .iter()
+                .map(|(k, &v)| (k.clone(), Value::Int(v)))
+                .collect(),
+        )
     }
-    pub(crate) fn from_counts(v: &Value, ty: &'static str, what: &str) -> Result<Self, DecodeError> {
+    pub(crate) fn from_counts(
+        v: &Value,
+        ty: &'static str,
+        what: &str,
+    ) -> Result<Self, DecodeError> {
         let mut counts = OrderedMap::new();
         for (k, c) in as_map(v, ty, what)? {
-            let c = c.as_int().ok_or_else(|| DecodeError::shape(ty, format!("{what}[{}] must be an int, found {}", crate::pyrepr::repr(k), c.type_name())))?;
+            let c = c.as_int().ok_or_else(|| {
+                DecodeError::shape(
+                    ty,
+                    format!(
+                        "{what}[{}] must be an int, found {}",
+                        crate::pyrepr::repr(k),
+                        c.type_name()
+                    ),
+                )
+            })?;
             counts.insert(k.clone(), c);
         }
         Ok(GCounter { counts })
@@ -184,18 +202,48 @@ mod tests {
     fn direct_reader_defers_other_shapes() {
         // int node ids, a duplicated node id, a non-int count, trailing bytes
         let shapes = vec![
-            Value::map([("type", Value::str(TY)), ("counts", Value::Map(vec![(Value::Int(3), Value::Int(1))]))]),
-            Value::map([("type", Value::str(TY)), ("counts", Value::Map(vec![(Value::str("a"), Value::Int(1)), (Value::str("b"), Value::Int(2)), (Value::str("a"), Value::Int(300))]))]),
-            Value::map([("type", Value::str(TY)), ("counts", Value::Map(vec![(Value::str("a"), Value::Float(1.0))]))]),
+            Value::map([
+                ("type", Value::str(TY)),
+                ("counts", Value::Map(vec![(Value::Int(3), Value::Int(1))])),
+            ]),
+            Value::map([
+                ("type", Value::str(TY)),
+                (
+                    "counts",
+                    Value::Map(vec![
+                        (Value::str("a"), Value::Int(1)),
+                        (Value::str("b"), Value::Int(2)),
+                        (Value::str("a"), Value::Int(300)),
+                    ]),
+                ),
+            ]),
+            Value::map([
+                ("type", Value::str(TY)),
+                (
+                    "counts",
+                    Value::Map(vec![(Value::str("a"), Value::Float(1.0))]),
+                ),
+            ]),
             Value::map([("counts", Value::Map(vec![])), ("type", Value::str(TY))]),
         ];
         for v in shapes {
-            let frame = wire::encode_frame(TypeTag::GCounter, &v, PayloadEncoding::Codec, false).unwrap();
-            let slow = wire::decode_frame(&frame, &Limits::DEFAULT).and_then(|f| AnyCrdt::from_value(f.header.tag, &f.value));
+            let frame =
+                wire::encode_frame(TypeTag::GCounter, &v, PayloadEncoding::Codec, false).unwrap();
+            let slow = wire::decode_frame(&frame, &Limits::DEFAULT)
+                .and_then(|f| AnyCrdt::from_value(f.header.tag, &f.value));
             let fast = AnyCrdt::decode(&frame, &Limits::DEFAULT).map(|x| x.0);
             prop_assert_eq_fallback(&fast, &slow);
             if let Ok(x) = &fast {
-                assert_eq!(x.encode(false).unwrap(), wire::encode_frame(TypeTag::GCounter, &x.to_value(), PayloadEncoding::Codec, false).unwrap());
+                assert_eq!(
+                    x.encode(false).unwrap(),
+                    wire::encode_frame(
+                        TypeTag::GCounter,
+                        &x.to_value(),
+                        PayloadEncoding::Codec,
+                        false
+                    )
+                    .unwrap()
+                );
             }
             let mut trailing = frame.clone();
             trailing.push(0);
@@ -205,7 +253,10 @@ mod tests {
         }
     }
 
-    fn prop_assert_eq_fallback(a: &Result<AnyCrdt, crate::DecodeError>, b: &Result<AnyCrdt, crate::DecodeError>) {
+    fn prop_assert_eq_fallback(
+        a: &Result<AnyCrdt, crate::DecodeError>,
+        b: &Result<AnyCrdt, crate::DecodeError>,
+    ) {
         assert_eq!(alloc::format!("{a:?}"), alloc::format!("{b:?}"));
     }
 }

@@ -91,6 +91,11 @@ impl WireType for Generic {
         self.0.clone()
     }
     fn from_value(v: &Value) -> Result<Self, DecodeError> {
-        Generic::new(v.clone()).ok_or_else(|| DecodeError::shape(TY, alloc::format!("payload must be a dict or list, found {}", v.type_name())))
+        Generic::new(v.clone()).ok_or_else(|| {
+            DecodeError::shape(
+                TY,
+                alloc::format!("payload must be a dict or list, found {}", v.type_name()),
+            )
+        })
     }
 }

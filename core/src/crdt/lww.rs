@@ -25,7 +25,11 @@ pub struct LwwRegister {
 
 impl Default for LwwRegister {
     fn default() -> Self {
-        LwwRegister { value: Value::None, timestamp: Timestamp::ZERO, node_id: String::new() }
+        LwwRegister {
+            value: Value::None,
+            timestamp: Timestamp::ZERO,
+            node_id: String::new(),
+        }
     }
 }
 
@@ -33,8 +37,16 @@ impl LwwRegister {
     /// A register holding `value` written at `timestamp` by `node_id`. A zero
     /// timestamp becomes float `0.0`, as in the reference.
     pub fn new(value: Value, timestamp: Timestamp, node_id: impl Into<String>) -> Self {
-        let timestamp = if timestamp.is_zero() { Timestamp::ZERO } else { timestamp };
-        LwwRegister { value, timestamp, node_id: node_id.into() }
+        let timestamp = if timestamp.is_zero() {
+            Timestamp::ZERO
+        } else {
+            timestamp
+        };
+        LwwRegister {
+            value,
+            timestamp,
+            node_id: node_id.into(),
+        }
     }
     /// Overwrite locally (no comparison, as the reference's `set`); a zero
     /// timestamp becomes float `0.0` as in [`LwwRegister::new`].
@@ -56,7 +68,10 @@ impl LwwRegister {
     /// Whether `self` wins over `other` (or is the same write). Values are
     /// compared in canonical form (dict order does not matter).
     pub fn wins_over(&self, other: &Self) -> bool {
-        (self.timestamp, &self.node_id).cmp(&(other.timestamp, &other.node_id)).then_with(|| self.value.sorted().cmp(&other.value.sorted())).is_ge()
+        (self.timestamp, &self.node_id)
+            .cmp(&(other.timestamp, &other.node_id))
+            .then_with(|| self.value.sorted().cmp(&other.value.sorted()))
+            .is_ge()
     }
     pub(crate) fn from_value_in(v: &Value, ty: &'static str) -> Result<Self, DecodeError> {
         check_type(v, ty, TY)?;
@@ -70,7 +85,9 @@ impl LwwRegister {
 /// Semantic equality: same timestamp, node id and value up to dict order.
 impl PartialEq for LwwRegister {
     fn eq(&self, other: &Self) -> bool {
-        self.timestamp == other.timestamp && self.node_id == other.node_id && self.value.sorted() == other.value.sorted()
+        self.timestamp == other.timestamp
+            && self.node_id == other.node_id
+            && self.value.sorted() == other.value.sorted()
     }
 }
 impl Eq for LwwRegister {}
@@ -79,7 +96,11 @@ impl Merge for LwwRegister {
     /// The winner, with its value in canonical (sorted) order.
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
         let w = if self.wins_over(other) { self } else { other };
-        Ok(LwwRegister { value: w.value.sorted(), timestamp: w.timestamp, node_id: w.node_id.clone() })
+        Ok(LwwRegister {
+            value: w.value.sorted(),
+            timestamp: w.timestamp,
+            node_id: w.node_id.clone(),
+        })
     }
 }
 

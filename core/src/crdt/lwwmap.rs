@@ -36,7 +36,9 @@ impl LwwMap {
     /// register and drops an older tombstone).
     pub fn set(&mut self, key: &str, value: Value, ts: Timestamp, node_id: &str) {
         let k = Value::str(key);
-        self.registers.entry_or_insert_with(k.clone(), LwwRegister::default).set(value, ts, node_id);
+        self.registers
+            .entry_or_insert_with(k.clone(), LwwRegister::default)
+            .set(value, ts, node_id);
         if self.tombstones.get(&k).is_some_and(|t| ts > *t) {
             self.tombstones.remove(&k);
         }
@@ -54,11 +56,18 @@ impl LwwMap {
     /// The visible value of `key`.
     pub fn get(&self, key: &str) -> Option<&Value> {
         let k = Value::str(key);
-        self.registers.get(&k).filter(|r| self.visible(&k, r)).map(LwwRegister::value)
+        self.registers
+            .get(&k)
+            .filter(|r| self.visible(&k, r))
+            .map(LwwRegister::value)
     }
     /// The visible entries, in register order.
     pub fn value(&self) -> Vec<(&Value, &Value)> {
-        self.registers.iter().filter(|(k, r)| self.visible(k, r)).map(|(k, r)| (k, r.value())).collect()
+        self.registers
+            .iter()
+            .filter(|(k, r)| self.visible(k, r))
+            .map(|(k, r)| (k, r.value()))
+            .collect()
     }
     /// The register of `key`, visible or not.
     pub fn register(&self, key: &Value) -> Option<&LwwRegister> {
@@ -73,20 +82,29 @@ impl LwwMap {
 impl Merge for LwwMap {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
         let mut failed = None;
-        let registers = OrderedMap::merge_join(&self.registers, &other.registers, |_, a, b| match (a, b) {
-            (Some(a), Some(b)) => a.merge(b).map_err(|e| failed = failed.take().or(Some(e))).ok(),
-            (Some(a), None) | (None, Some(a)) => Some(a.clone()),
-            (None, None) => None,
-        });
+        let registers =
+            OrderedMap::merge_join(&self.registers, &other.registers, |_, a, b| match (a, b) {
+                (Some(a), Some(b)) => a
+                    .merge(b)
+                    .map_err(|e| failed = failed.take().or(Some(e)))
+                    .ok(),
+                (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+                (None, None) => None,
+            });
         if let Some(e) = failed {
             return Err(e);
         }
-        let tombstones = OrderedMap::merge_join(&self.tombstones, &other.tombstones, |_, a, b| match (a, b) {
-            (Some(a), Some(b)) => Some(*a.max(b)),
-            (Some(a), None) | (None, Some(a)) => Some(*a),
-            (None, None) => None,
+        let tombstones = OrderedMap::merge_join(&self.tombstones, &other.tombstones, |_, a, b| {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(*a.max(b)),
+                (Some(a), None) | (None, Some(a)) => Some(*a),
+                (None, None) => None,
+            }
         });
-        Ok(LwwMap { registers, tombstones })
+        Ok(LwwMap {
+            registers,
+            tombstones,
+        })
     }
 }
 
@@ -95,8 +113,24 @@ impl WireType for LwwMap {
     fn to_value(&self) -> Value {
         Value::map([
             ("type", Value::str(TY)),
-            ("registers", Value::Map(self.registers.iter().map(|(k, r)| (k.clone(), r.to_value())).collect())),
-            ("tombstones", Value::Map(self.tombstones.iter().map(|(k, t)| (k.clone(), t.to_value())).collect())),
+            (
+                "registers",
+                Value::Map(
+                    self.registers
+                        .iter()
+                        .map(|(k, r)| (k.clone(), r.to_value()))
+                        .collect(),
+                ),
+            ),
+            (
+                "tombstones",
+                Value::Map(
+                    self.tombstones
+                        .iter()
+                        .map(|(k, t)| (k.clone(), t.to_value()))
+                        .collect(),
+                ),
+            ),
         ])
     }
     fn from_value(v: &Value) -> Result<Self, DecodeError> {
@@ -104,15 +138,24 @@ impl WireType for LwwMap {
         let mut registers = OrderedMap::new();
         for (k, r) in as_map(field(v, TY, "registers")?, TY, "registers")? {
             let reg = LwwRegister::from_value_in(r, TY).map_err(|e| match e {
-                DecodeError::Shape { type_name, msg } => DecodeError::Shape { type_name, msg: format!("registers[{}]: {msg}", repr(k)) },
+                DecodeError::Shape { type_name, msg } => DecodeError::Shape {
+                    type_name,
+                    msg: format!("registers[{}]: {msg}", repr(k)),
+                },
                 other => other,
             })?;
             registers.insert(k.clone(), reg);
         }
         let mut tombstones = OrderedMap::new();
         for (k, t) in as_map(field(v, TY, "tombstones")?, TY, "tombstones")? {
-            tombstones.insert(k.clone(), Timestamp::from_value(t, TY, &format!("tombstones[{}]", repr(k)))?);
+            tombstones.insert(
+                k.clone(),
+                Timestamp::from_value(t, TY, &format!("tombstones[{}]", repr(k)))?,
+            );
         }
-        Ok(LwwMap { registers, tombstones })
+        Ok(LwwMap {
+            registers,
+            tombstones,
+        })
     }
 }

@@ -63,7 +63,14 @@ impl MvRegister {
 /// Semantic equality: same version vector and dots, values up to dict order.
 impl PartialEq for MvRegister {
     fn eq(&self, other: &Self) -> bool {
-        self.vv == other.vv && self.entries.len() == other.entries.len() && self.entries.iter().all(|(d, v)| other.entries.get(d).is_some_and(|w| w.sorted() == v.sorted()))
+        self.vv == other.vv
+            && self.entries.len() == other.entries.len()
+            && self.entries.iter().all(|(d, v)| {
+                other
+                    .entries
+                    .get(d)
+                    .is_some_and(|w| w.sorted() == v.sorted())
+            })
     }
 }
 impl Eq for MvRegister {}
@@ -71,53 +78,123 @@ impl Eq for MvRegister {}
 impl Merge for MvRegister {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
         let mut entries: OrderedMap<(String, u64), Value> = OrderedMap::new();
-        let keep = |dot: &(String, u64), theirs: &MvRegister| theirs.entries.contains_key(dot) || dot.1 > theirs.vv.get(&dot.0);
-        let mut all: Vec<(&(String, u64), Value)> = self.entries.iter().filter(|(d, _)| keep(d, other)).chain(other.entries.iter().filter(|(d, _)| keep(d, self))).map(|(d, v)| (d, v.sorted())).collect();
+        let keep = |dot: &(String, u64), theirs: &MvRegister| {
+            theirs.entries.contains_key(dot) || dot.1 > theirs.vv.get(&dot.0)
+        };
+        let mut all: Vec<(&(String, u64), Value)> = self
+            .entries
+            .iter()
+            .filter(|(d, _)| keep(d, other))
+            .chain(other.entries.iter().filter(|(d, _)| keep(d, self)))
+            .map(|(d, v)| (d, v.sorted()))
+            .collect();
         all.sort();
         for (d, v) in all {
             // sorted ascending, so the last (greatest) value of a dot wins
             entries.insert(d.clone(), v);
         }
-        Ok(MvRegister { entries, vv: self.vv.merge(&other.vv)? })
+        Ok(MvRegister {
+            entries,
+            vv: self.vv.merge(&other.vv)?,
+        })
     }
 }
 
 impl WireType for MvRegister {
     const TAG: TypeTag = TypeTag::MvRegister;
     fn to_value(&self) -> Value {
-        let entries = self.entries.iter().map(|((n, c), v)| Value::List(alloc::vec![Value::str(n.as_str()), Value::Int(*c as i64), v.clone()])).collect();
-        Value::map([("type", Value::str(TY)), ("entries", Value::List(entries)), ("vv", self.vv.to_value().get("clocks").cloned().unwrap_or(Value::Map(Vec::new())))])
+        let entries = self
+            .entries
+            .iter()
+            .map(|((n, c), v)| {
+                Value::List(alloc::vec![
+                    Value::str(n.as_str()),
+                    Value::Int(*c as i64),
+                    v.clone()
+                ])
+            })
+            .collect();
+        Value::map([
+            ("type", Value::str(TY)),
+            ("entries", Value::List(entries)),
+            (
+                "vv",
+                self.vv
+                    .to_value()
+                    .get("clocks")
+                    .cloned()
+                    .unwrap_or(Value::Map(Vec::new())),
+            ),
+        ])
     }
     fn from_value(v: &Value) -> Result<Self, DecodeError> {
         check_type(v, TY, TY)?;
         let vv_v = field(v, TY, "vv")?;
-        let vv = VectorClock::from_value(&Value::map([("type", Value::str("vector_clock")), ("clocks", vv_v.clone())])).map_err(|e| match e {
+        let vv = VectorClock::from_value(&Value::map([
+            ("type", Value::str("vector_clock")),
+            ("clocks", vv_v.clone()),
+        ]))
+        .map_err(|e| match e {
             DecodeError::Shape { msg, .. } => DecodeError::shape(TY, format!("vv: {msg}")),
             other => other,
         })?;
         let mut entries = OrderedMap::new();
-        for (i, e) in as_list(field(v, TY, "entries")?, TY, "entries")?.iter().enumerate() {
+        for (i, e) in as_list(field(v, TY, "entries")?, TY, "entries")?
+            .iter()
+            .enumerate()
+        {
             let (n, c, val) = match e.as_list() {
                 Some([Value::Str(n), Value::Int(c), val]) if *c >= 1 => (n, *c as u64, val),
-                _ => return Err(DecodeError::shape(TY, format!("entries[{i}] must be [str node, int counter >= 1, value]"))),
+                _ => {
+                    return Err(DecodeError::shape(
+                        TY,
+                        format!("entries[{i}] must be [str node, int counter >= 1, value]"),
+                    ))
+                }
             };
             if c > vv.get(n) {
-                return Err(DecodeError::shape(TY, format!("entries[{i}]: counter {c} of node {n:?} exceeds vv[{n:?}] = {}", vv.get(n))));
+                return Err(DecodeError::shape(
+                    TY,
+                    format!(
+                        "entries[{i}]: counter {c} of node {n:?} exceeds vv[{n:?}] = {}",
+                        vv.get(n)
+                    ),
+                ));
             }
             if entries.insert((n.clone(), c), val.clone()).is_some() {
-                return Err(DecodeError::shape(TY, format!("entries[{i}]: duplicate dot ({n:?}, {c})")));
+                return Err(DecodeError::shape(
+                    TY,
+                    format!("entries[{i}]: duplicate dot ({n:?}, {c})"),
+                ));
             }
         }
         Ok(MvRegister { entries, vv })
     }
     fn to_view(&self) -> Value {
-        let entries = self.sorted_entries().into_iter().map(|((n, c), v)| Value::List(alloc::vec![Value::str(n.as_str()), Value::Int(*c as i64), v.sorted()])).collect();
+        let entries = self
+            .sorted_entries()
+            .into_iter()
+            .map(|((n, c), v)| {
+                Value::List(alloc::vec![
+                    Value::str(n.as_str()),
+                    Value::Int(*c as i64),
+                    v.sorted()
+                ])
+            })
+            .collect();
         let mut vv: Vec<(&str, u64)> = self.vv.iter().collect();
         vv.sort();
         Value::map([
             ("entries", Value::List(entries)),
             ("type", Value::str(TY)),
-            ("vv", Value::Map(vv.into_iter().map(|(n, c)| (Value::str(n), Value::Int(c as i64))).collect())),
+            (
+                "vv",
+                Value::Map(
+                    vv.into_iter()
+                        .map(|(n, c)| (Value::str(n), Value::Int(c as i64)))
+                        .collect(),
+                ),
+            ),
         ])
     }
 }

@@ -79,7 +79,9 @@ impl OrSet {
             self.elements.entry_or_insert_with(key, Tags::new);
             return;
         }
-        self.elements.entry_or_insert_with(key, Tags::new).insert(tag, ());
+        self.elements
+            .entry_or_insert_with(key, Tags::new)
+            .insert(tag, ());
     }
     /// Remove `elem`: every tag observed here becomes a tombstone.
     pub fn remove(&mut self, elem: &Value) {
@@ -94,29 +96,55 @@ impl OrSet {
     }
     /// Whether `elem` has a live tag.
     pub fn contains(&self, elem: &Value) -> bool {
-        self.elements.get(&key_of(elem).0).is_some_and(|t| !t.is_empty())
+        self.elements
+            .get(&key_of(elem).0)
+            .is_some_and(|t| !t.is_empty())
     }
     /// The live elements, restored to int / float / bool where the element
     /// types say so (as the reference's `from_dict`), sorted.
     pub fn value(&self) -> Vec<Value> {
-        let mut out: Vec<Value> = self.elements.iter().filter(|(_, t)| !t.is_empty()).map(|(k, _)| self.restore(k).unwrap_or_else(|_| Value::str(k.as_str()))).collect();
+        let mut out: Vec<Value> = self
+            .elements
+            .iter()
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(k, _)| self.restore(k).unwrap_or_else(|_| Value::str(k.as_str())))
+            .collect();
         out.sort();
         out
     }
     /// Live tags of the element with wire key `key`.
     pub fn live_tags(&self, key: &str) -> Vec<&str> {
-        self.elements.get(&String::from(key)).map(|t| t.keys().map(String::as_str).collect()).unwrap_or_default()
+        self.elements
+            .get(&String::from(key))
+            .map(|t| t.keys().map(String::as_str).collect())
+            .unwrap_or_default()
     }
     /// Removed tags of the element with wire key `key`.
     pub fn removed_tags(&self, key: &str) -> Vec<&str> {
-        self.removed.get(&String::from(key)).map(|t| t.keys().map(String::as_str).collect()).unwrap_or_default()
+        self.removed
+            .get(&String::from(key))
+            .map(|t| t.keys().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     fn restore(&self, key: &str) -> Result<Value, DecodeError> {
         let ty = self.types.get(&String::from(key)).map(String::as_str);
-        let bad = || DecodeError::shape(TY, format!("element_types: cannot read element {key:?} as {}", ty.unwrap_or("")));
+        let bad = || {
+            DecodeError::shape(
+                TY,
+                format!(
+                    "element_types: cannot read element {key:?} as {}",
+                    ty.unwrap_or("")
+                ),
+            )
+        };
         Ok(match ty {
-            Some("int") => Value::Int(key.trim().replace('_', "").parse::<i64>().map_err(|_| bad())?),
+            Some("int") => Value::Int(
+                key.trim()
+                    .replace('_', "")
+                    .parse::<i64>()
+                    .map_err(|_| bad())?,
+            ),
             Some("float") => Value::Float(key.trim().parse::<f64>().map_err(|_| bad())?),
             Some("bool") => Value::Bool(key.to_lowercase() == "true"),
             _ => Value::str(key),
@@ -129,16 +157,30 @@ fn tags_value(t: &Tags) -> Value {
 }
 
 fn tag_map_value(m: &OrderedMap<String, Tags>) -> Value {
-    Value::Map(m.iter().map(|(k, t)| (Value::str(k.as_str()), tags_value(t))).collect())
+    Value::Map(
+        m.iter()
+            .map(|(k, t)| (Value::str(k.as_str()), tags_value(t)))
+            .collect(),
+    )
 }
 
 fn read_tag_map(v: &Value, what: &str) -> Result<OrderedMap<String, Tags>, DecodeError> {
     let mut out = OrderedMap::new();
     for (k, tags) in as_map(v, TY, what)? {
-        let k = k.as_str().ok_or_else(|| DecodeError::shape(TY, format!("{what}: keys must be str, found {}", k.type_name())))?;
+        let k = k.as_str().ok_or_else(|| {
+            DecodeError::shape(
+                TY,
+                format!("{what}: keys must be str, found {}", k.type_name()),
+            )
+        })?;
         let mut set = Tags::new();
         for t in as_list(tags, TY, &format!("{what}[{k:?}]"))? {
-            let t = t.as_str().ok_or_else(|| DecodeError::shape(TY, format!("{what}[{k:?}]: tags must be str, found {}", t.type_name())))?;
+            let t = t.as_str().ok_or_else(|| {
+                DecodeError::shape(
+                    TY,
+                    format!("{what}[{k:?}]: tags must be str, found {}", t.type_name()),
+                )
+            })?;
             set.insert(t.into(), ());
         }
         out.insert(k.into(), set);
@@ -150,15 +192,24 @@ fn read_tag_map(v: &Value, what: &str) -> Result<OrderedMap<String, Tags>, Decod
 fn tag_union(a: Option<&Tags>, b: Option<&Tags>, dead: Option<&Tags>) -> Tags {
     let empty = Tags::new();
     match dead {
-        Some(dead) if !dead.is_empty() => OrderedMap::merge_join(a.unwrap_or(&empty), b.unwrap_or(&empty), |t, _, _| (!dead.contains_key(t)).then_some(())),
+        Some(dead) if !dead.is_empty() => {
+            OrderedMap::merge_join(a.unwrap_or(&empty), b.unwrap_or(&empty), |t, _, _| {
+                (!dead.contains_key(t)).then_some(())
+            })
+        }
         _ => OrderedMap::merge_join(a.unwrap_or(&empty), b.unwrap_or(&empty), |_, _, _| Some(())),
     }
 }
 
 impl Merge for OrSet {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
-        let removed: OrderedMap<String, Tags> = OrderedMap::merge_join(&self.removed, &other.removed, |_, a, b| Some(tag_union(a, b, None)));
-        let mut elements = OrderedMap::merge_join(&self.elements, &other.elements, |k, a, b| Some(tag_union(a, b, removed.get(k))));
+        let removed: OrderedMap<String, Tags> =
+            OrderedMap::merge_join(&self.removed, &other.removed, |_, a, b| {
+                Some(tag_union(a, b, None))
+            });
+        let mut elements = OrderedMap::merge_join(&self.elements, &other.elements, |k, a, b| {
+            Some(tag_union(a, b, removed.get(k)))
+        });
         // an element known only by its tombstones still appears (with no live tag)
         if removed.iter().any(|(k, _)| !elements.contains_key(k)) {
             for (k, _) in removed.iter() {
@@ -168,21 +219,40 @@ impl Merge for OrSet {
             }
             elements.sort_keys();
         }
-        let types = OrderedMap::merge_join(&self.types, &other.types, |_, a: Option<&String>, b: Option<&String>| match (a, b) {
-            (Some(a), Some(b)) => Some(a.max(b).clone()),
-            (Some(a), None) | (None, Some(a)) => Some(a.clone()),
-            (None, None) => None,
-        });
-        Ok(OrSet { elements, types, removed })
+        let types = OrderedMap::merge_join(
+            &self.types,
+            &other.types,
+            |_, a: Option<&String>, b: Option<&String>| match (a, b) {
+                (Some(a), Some(b)) => Some(a.max(b).clone()),
+                (Some(a), None) | (None, Some(a)) => Some(a.clone()),
+                (None, None) => None,
+            },
+        );
+        Ok(OrSet {
+            elements,
+            types,
+            removed,
+        })
     }
 }
 
 impl WireType for OrSet {
     const TAG: TypeTag = TypeTag::OrSet;
     fn to_value(&self) -> Value {
-        let mut m = alloc::vec![(Value::str("type"), Value::str(TY)), (Value::str("elements"), tag_map_value(&self.elements))];
+        let mut m = alloc::vec![
+            (Value::str("type"), Value::str(TY)),
+            (Value::str("elements"), tag_map_value(&self.elements))
+        ];
         if !self.types.is_empty() {
-            m.push((Value::str("element_types"), Value::Map(self.types.iter().map(|(k, t)| (Value::str(k.as_str()), Value::str(t.as_str()))).collect())));
+            m.push((
+                Value::str("element_types"),
+                Value::Map(
+                    self.types
+                        .iter()
+                        .map(|(k, t)| (Value::str(k.as_str()), Value::str(t.as_str())))
+                        .collect(),
+                ),
+            ));
         }
         if !self.removed.is_empty() {
             m.push((Value::str("removed"), tag_map_value(&self.removed)));
@@ -196,7 +266,10 @@ impl WireType for OrSet {
         if let Some(t) = v.get("element_types") {
             for (k, ty) in as_map(t, TY, "element_types")? {
                 let (Some(k), Some(ty)) = (k.as_str(), ty.as_str()) else {
-                    return Err(DecodeError::shape(TY, "element_types: keys and values must be str"));
+                    return Err(DecodeError::shape(
+                        TY,
+                        "element_types: keys and values must be str",
+                    ));
                 };
                 types.insert(String::from(k), String::from(ty));
             }
@@ -207,13 +280,23 @@ impl WireType for OrSet {
         };
         for (k, dead) in removed.iter() {
             let Some(live) = elements.get(k) else {
-                return Err(DecodeError::shape(TY, format!("removed: element {k:?} is not in elements")));
+                return Err(DecodeError::shape(
+                    TY,
+                    format!("removed: element {k:?} is not in elements"),
+                ));
             };
             if let Some((t, ())) = dead.iter().find(|(t, ())| live.contains_key(t)) {
-                return Err(DecodeError::shape(TY, format!("removed: tag {t:?} of element {k:?} is also live")));
+                return Err(DecodeError::shape(
+                    TY,
+                    format!("removed: tag {t:?} of element {k:?} is also live"),
+                ));
             }
         }
-        let s = OrSet { elements, types, removed };
+        let s = OrSet {
+            elements,
+            types,
+            removed,
+        };
         for k in s.elements.keys() {
             s.restore(k)?;
         }
@@ -221,15 +304,30 @@ impl WireType for OrSet {
     }
     fn to_view(&self) -> Value {
         let sort_map = |m: &OrderedMap<String, Tags>| -> Value {
-            Value::Map(m.iter_sorted().map(|(k, t)| {
-                let mut tags: Vec<&String> = t.keys().collect();
-                tags.sort();
-                (Value::str(k.as_str()), Value::List(tags.into_iter().map(|s| Value::str(s.as_str())).collect()))
-            }).collect())
+            Value::Map(
+                m.iter_sorted()
+                    .map(|(k, t)| {
+                        let mut tags: Vec<&String> = t.keys().collect();
+                        tags.sort();
+                        (
+                            Value::str(k.as_str()),
+                            Value::List(tags.into_iter().map(|s| Value::str(s.as_str())).collect()),
+                        )
+                    })
+                    .collect(),
+            )
         };
         let mut m = alloc::vec![(Value::str("elements"), sort_map(&self.elements))];
         if !self.types.is_empty() {
-            m.push((Value::str("element_types"), Value::Map(self.types.iter_sorted().map(|(k, t)| (Value::str(k.as_str()), Value::str(t.as_str()))).collect())));
+            m.push((
+                Value::str("element_types"),
+                Value::Map(
+                    self.types
+                        .iter_sorted()
+                        .map(|(k, t)| (Value::str(k.as_str()), Value::str(t.as_str())))
+                        .collect(),
+                ),
+            ));
         }
         if !self.removed.is_empty() {
             m.push((Value::str("removed"), sort_map(&self.removed)));

@@ -39,7 +39,10 @@ impl PNCounter {
 
 impl Merge for PNCounter {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
-        Ok(PNCounter { pos: self.pos.merge(&other.pos)?, neg: self.neg.merge(&other.neg)? })
+        Ok(PNCounter {
+            pos: self.pos.merge(&other.pos)?,
+            neg: self.neg.merge(&other.neg)?,
+        })
     }
 }
 
@@ -48,20 +51,36 @@ fn sub(v: &Value, name: &'static str) -> Result<GCounter, DecodeError> {
     super::as_map(g, TY, name)?;
     let t = g.get("type").and_then(Value::as_str);
     if t != Some("g_counter") {
-        return Err(DecodeError::shape(TY, alloc::format!("field `{name}.type` must be \"g_counter\"")));
+        return Err(DecodeError::shape(
+            TY,
+            alloc::format!("field `{name}.type` must be \"g_counter\""),
+        ));
     }
-    let counts = g.get("counts").ok_or_else(|| DecodeError::shape(TY, alloc::format!("missing field `{name}.counts`")))?;
-    let what = if name == "pos" { "pos.counts" } else { "neg.counts" };
+    let counts = g
+        .get("counts")
+        .ok_or_else(|| DecodeError::shape(TY, alloc::format!("missing field `{name}.counts`")))?;
+    let what = if name == "pos" {
+        "pos.counts"
+    } else {
+        "neg.counts"
+    };
     GCounter::from_counts(counts, TY, what)
 }
 
 impl WireType for PNCounter {
     const TAG: TypeTag = TypeTag::PNCounter;
     fn to_value(&self) -> Value {
-        Value::map([("type", Value::str(TY)), ("pos", self.pos.to_value()), ("neg", self.neg.to_value())])
+        Value::map([
+            ("type", Value::str(TY)),
+            ("pos", self.pos.to_value()),
+            ("neg", self.neg.to_value()),
+        ])
     }
     fn from_value(v: &Value) -> Result<Self, DecodeError> {
         check_type(v, TY, TY)?;
-        Ok(PNCounter { pos: sub(v, "pos")?, neg: sub(v, "neg")? })
+        Ok(PNCounter {
+            pos: sub(v, "pos")?,
+            neg: sub(v, "neg")?,
+        })
     }
 }

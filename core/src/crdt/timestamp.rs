@@ -71,7 +71,10 @@ impl Timestamp {
             Value::Int(i) => Ok(Timestamp::from_int(*i)),
             Value::Float(f) if f.is_nan() => Err(DecodeError::shape(ty, format!("{what} is NaN"))),
             Value::Float(f) => Ok(Timestamp(Repr::Float(*f))),
-            other => Err(DecodeError::shape(ty, format!("{what} must be a number, found {}", other.type_name()))),
+            other => Err(DecodeError::shape(
+                ty,
+                format!("{what} must be a number, found {}", other.type_name()),
+            )),
         }
     }
 }
@@ -105,7 +108,10 @@ impl Ord for Timestamp {
         match (self.0, other.0) {
             (Repr::Int(a), Repr::Int(b)) => a.cmp(&b),
             // numeric, then -0.0 before 0.0 (total_cmp) so the order is total
-            (Repr::Float(a), Repr::Float(b)) => a.partial_cmp(&b).unwrap_or(Ordering::Equal).then(a.total_cmp(&b)),
+            (Repr::Float(a), Repr::Float(b)) => a
+                .partial_cmp(&b)
+                .unwrap_or(Ordering::Equal)
+                .then(a.total_cmp(&b)),
             (Repr::Int(a), Repr::Float(b)) => cmp_int_float(a, b).then(Ordering::Less),
             (Repr::Float(a), Repr::Int(b)) => cmp_int_float(b, a).reverse().then(Ordering::Greater),
         }

@@ -21,7 +21,11 @@ pub fn parse(text: &str) -> Result<Value, DecodeError> {
 /// values they describe (a map with non-string keys becomes
 /// `{"$map": [[k, v], ...]}`), so readers of views pass a larger cap.
 pub fn parse_with_max_depth(text: &str, max_depth: usize) -> Result<Value, DecodeError> {
-    let mut p = Parser { s: text.as_bytes(), pos: 0, max_depth };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        pos: 0,
+        max_depth,
+    };
     p.ws();
     let v = p.value(0)?;
     p.ws();
@@ -42,7 +46,11 @@ impl Parser<'_> {
         let upto = &self.s[..self.pos.min(self.s.len())];
         let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
         let col = upto.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-        DecodeError::Json { line, column: col, msg: msg.into() }
+        DecodeError::Json {
+            line,
+            column: col,
+            msg: msg.into(),
+        }
     }
 
     fn ws(&mut self) {
@@ -183,9 +191,13 @@ impl Parser<'_> {
         }
         let text = core::str::from_utf8(&self.s[start..self.pos]).expect("ascii");
         if is_float {
-            text.parse::<f64>().map(Value::Float).map_err(|_| self.err("invalid number"))
+            text.parse::<f64>()
+                .map(Value::Float)
+                .map_err(|_| self.err("invalid number"))
         } else {
-            text.parse::<i64>().map(Value::Int).map_err(|_| self.err("integer out of int64 range"))
+            text.parse::<i64>()
+                .map(Value::Int)
+                .map_err(|_| self.err("integer out of int64 range"))
         }
     }
 
@@ -193,7 +205,8 @@ impl Parser<'_> {
         if self.pos + 4 > self.s.len() {
             return Err(self.err("truncated \\u escape"));
         }
-        let t = core::str::from_utf8(&self.s[self.pos..self.pos + 4]).map_err(|_| self.err("invalid \\u escape"))?;
+        let t = core::str::from_utf8(&self.s[self.pos..self.pos + 4])
+            .map_err(|_| self.err("invalid \\u escape"))?;
         let v = u32::from_str_radix(t, 16).map_err(|_| self.err("invalid \\u escape"))?;
         self.pos += 4;
         Ok(v)
@@ -207,7 +220,10 @@ impl Parser<'_> {
             while self.pos < self.s.len() && !matches!(self.s[self.pos], b'"' | b'\\' | 0..=0x1f) {
                 self.pos += 1;
             }
-            out.push_str(core::str::from_utf8(&self.s[start..self.pos]).map_err(|_| self.err("invalid UTF-8"))?);
+            out.push_str(
+                core::str::from_utf8(&self.s[start..self.pos])
+                    .map_err(|_| self.err("invalid UTF-8"))?,
+            );
             match self.peek() {
                 None => return Err(self.err("unterminated string")),
                 Some(b'"') => {
@@ -229,7 +245,9 @@ impl Parser<'_> {
                         b't' => out.push('\t'),
                         b'u' => {
                             let hi = self.hex4()?;
-                            let cp = if (0xd800..0xdc00).contains(&hi) && self.s[self.pos..].starts_with(b"\\u") {
+                            let cp = if (0xd800..0xdc00).contains(&hi)
+                                && self.s[self.pos..].starts_with(b"\\u")
+                            {
                                 let save = self.pos;
                                 self.pos += 2;
                                 let lo = self.hex4()?;
@@ -260,7 +278,8 @@ mod tests {
 
     #[test]
     fn parses_python_json() {
-        let v = parse(r#"{"b": [1, 2.5, -3e2, true, null, "x\u00e9\ud83d\ude00"], "a": NaN}"#).unwrap();
+        let v =
+            parse(r#"{"b": [1, 2.5, -3e2, true, null, "x\u00e9\ud83d\ude00"], "a": NaN}"#).unwrap();
         let m = v.as_map().unwrap();
         assert_eq!(m[0].0, Value::str("b"));
         let l = m[0].1.as_list().unwrap();
@@ -273,7 +292,9 @@ mod tests {
     #[test]
     fn errors_have_positions() {
         match parse("{\n  \"a\": tru\n}") {
-            Err(DecodeError::Json { line: 2, column: 8, .. }) => {}
+            Err(DecodeError::Json {
+                line: 2, column: 8, ..
+            }) => {}
             other => panic!("{other:?}"),
         }
         assert!(parse("[1,]").is_err());

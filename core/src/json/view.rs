@@ -24,7 +24,13 @@ use crate::value::Value;
 pub fn to_view(v: &Value) -> Value {
     match v {
         Value::Float(f) if !f.is_finite() => {
-            let s = if f.is_nan() { "nan" } else if *f > 0.0 { "inf" } else { "-inf" };
+            let s = if f.is_nan() {
+                "nan"
+            } else if *f > 0.0 {
+                "inf"
+            } else {
+                "-inf"
+            };
             Value::map([("$float", Value::str(s))])
         }
         Value::Bytes(b) => {
@@ -35,15 +41,26 @@ pub fn to_view(v: &Value) -> Value {
             }
             Value::map([("$bytes", Value::Str(hex))])
         }
-        Value::Set(items) => Value::map([("$set", Value::List(items.iter().map(to_view).collect()))]),
+        Value::Set(items) => {
+            Value::map([("$set", Value::List(items.iter().map(to_view).collect()))])
+        }
         Value::List(items) => Value::List(items.iter().map(to_view).collect()),
         Value::Map(entries) => {
             let plain = entries.iter().all(|(k, _)| matches!(k, Value::Str(_)))
-                && !(entries.len() == 1 && matches!(&entries[0].0, Value::Str(s) if s.starts_with('$')));
+                && !(entries.len() == 1
+                    && matches!(&entries[0].0, Value::Str(s) if s.starts_with('$')));
             if plain {
-                Value::Map(entries.iter().map(|(k, v)| (k.clone(), to_view(v))).collect())
+                Value::Map(
+                    entries
+                        .iter()
+                        .map(|(k, v)| (k.clone(), to_view(v)))
+                        .collect(),
+                )
             } else {
-                let pairs = entries.iter().map(|(k, v)| Value::List(vec![to_view(k), to_view(v)])).collect();
+                let pairs = entries
+                    .iter()
+                    .map(|(k, v)| Value::List(vec![to_view(k), to_view(v)]))
+                    .collect();
                 Value::map([("$map", Value::List(pairs))])
             }
         }
@@ -59,11 +76,18 @@ fn bad(msg: &str) -> DecodeError {
 pub fn from_view(v: &Value) -> Result<Value, DecodeError> {
     Ok(match v {
         Value::List(items) => Value::List(items.iter().map(from_view).collect::<Result<_, _>>()?),
-        Value::Map(entries) if entries.len() == 1 && matches!(&entries[0].0, Value::Str(s) if s.starts_with('$')) => {
-            let (Value::Str(tag), body) = &entries[0] else { unreachable!() };
+        Value::Map(entries)
+            if entries.len() == 1
+                && matches!(&entries[0].0, Value::Str(s) if s.starts_with('$')) =>
+        {
+            let (Value::Str(tag), body) = &entries[0] else {
+                unreachable!()
+            };
             match tag.as_str() {
                 "$bytes" => {
-                    let hex = body.as_str().ok_or_else(|| bad("$bytes needs a hex string"))?;
+                    let hex = body
+                        .as_str()
+                        .ok_or_else(|| bad("$bytes needs a hex string"))?;
                     if hex.len() % 2 != 0 {
                         return Err(bad("$bytes hex has odd length"));
                     }
@@ -85,7 +109,9 @@ pub fn from_view(v: &Value) -> Result<Value, DecodeError> {
                     _ => return Err(bad("$float must be \"nan\", \"inf\" or \"-inf\"")),
                 },
                 "$map" => {
-                    let pairs = body.as_list().ok_or_else(|| bad("$map needs a list of [key, value] pairs"))?;
+                    let pairs = body
+                        .as_list()
+                        .ok_or_else(|| bad("$map needs a list of [key, value] pairs"))?;
                     let mut out = Vec::with_capacity(pairs.len());
                     for p in pairs {
                         match p.as_list() {
@@ -98,7 +124,12 @@ pub fn from_view(v: &Value) -> Result<Value, DecodeError> {
                 _ => Value::Map(alloc::vec![(Value::Str(tag.clone()), from_view(body)?)]),
             }
         }
-        Value::Map(entries) => Value::Map(entries.iter().map(|(k, v)| Ok((k.clone(), from_view(v)?))).collect::<Result<_, DecodeError>>()?),
+        Value::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), from_view(v)?)))
+                .collect::<Result<_, DecodeError>>()?,
+        ),
         other => other.clone(),
     })
 }
@@ -111,7 +142,10 @@ mod tests {
     fn lossless() {
         let v = Value::Map(vec![
             (Value::Int(1), Value::Bytes(vec![0, 255])),
-            (Value::str("s"), Value::Set(vec![Value::Int(1), Value::str("a")])),
+            (
+                Value::str("s"),
+                Value::Set(vec![Value::Int(1), Value::str("a")]),
+            ),
         ]);
         let back = from_view(&to_view(&v)).unwrap();
         assert_eq!(back, v);

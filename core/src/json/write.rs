@@ -27,7 +27,11 @@ pub fn to_string_pretty(v: &Value) -> Result<String, DecodeError> {
 }
 
 fn not_json(what: &str) -> DecodeError {
-    DecodeError::Json { line: 0, column: 0, msg: alloc::format!("{what} is not JSON serializable") }
+    DecodeError::Json {
+        line: 0,
+        column: 0,
+        msg: alloc::format!("{what} is not JSON serializable"),
+    }
 }
 
 fn newline(out: &mut String, indent: Option<usize>, level: usize) {
@@ -39,7 +43,12 @@ fn newline(out: &mut String, indent: Option<usize>, level: usize) {
     }
 }
 
-fn write_value(v: &Value, out: &mut String, indent: Option<usize>, level: usize) -> Result<(), DecodeError> {
+fn write_value(
+    v: &Value,
+    out: &mut String,
+    indent: Option<usize>,
+    level: usize,
+) -> Result<(), DecodeError> {
     let item_sep = if indent.is_some() { "," } else { ", " };
     match v {
         Value::None => out.push_str("null"),
@@ -129,7 +138,9 @@ pub fn write_str(s: &str, out: &mut String) {
         }
         // copy the plain run, then escape one character
         out.push_str(&s[start..i]);
-        let Some(c) = s[i..].chars().next() else { break };
+        let Some(c) = s[i..].chars().next() else {
+            break;
+        };
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -142,7 +153,12 @@ pub fn write_str(s: &str, out: &mut String) {
                 let u = c as u32;
                 if u > 0xffff {
                     let v = u - 0x10000;
-                    let _ = write!(out, "\\u{:04x}\\u{:04x}", 0xd800 + (v >> 10), 0xdc00 + (v & 0x3ff));
+                    let _ = write!(
+                        out,
+                        "\\u{:04x}\\u{:04x}",
+                        0xd800 + (v >> 10),
+                        0xdc00 + (v & 0x3ff)
+                    );
                 } else {
                     let _ = write!(out, "\\u{:04x}", u);
                 }
@@ -164,23 +180,46 @@ mod tests {
     fn matches_json_dumps() {
         let v = Value::map([
             ("type", Value::str("vector_clock")),
-            ("clocks", Value::map([("a", Value::Int(3)), ("é", Value::Float(1e16))])),
-            ("l", Value::List(vec![Value::Bool(true), Value::None, Value::Float(f64::NAN), Value::Float(0.5)])),
+            (
+                "clocks",
+                Value::map([("a", Value::Int(3)), ("é", Value::Float(1e16))]),
+            ),
+            (
+                "l",
+                Value::List(vec![
+                    Value::Bool(true),
+                    Value::None,
+                    Value::Float(f64::NAN),
+                    Value::Float(0.5),
+                ]),
+            ),
             ("e", Value::List(vec![])),
         ]);
         assert_eq!(
             to_string(&v).unwrap(),
             r#"{"type": "vector_clock", "clocks": {"a": 3, "\u00e9": 1e+16}, "l": [true, null, NaN, 0.5], "e": []}"#
         );
-        assert_eq!(to_string(&Value::str("😀\x01\"")).unwrap(), r#""\ud83d\ude00\u0001\"""#);
-        let m = Value::Map(vec![(Value::Int(1), Value::Int(2)), (Value::Bool(true), Value::None)]);
+        assert_eq!(
+            to_string(&Value::str("😀\x01\"")).unwrap(),
+            r#""\ud83d\ude00\u0001\"""#
+        );
+        let m = Value::Map(vec![
+            (Value::Int(1), Value::Int(2)),
+            (Value::Bool(true), Value::None),
+        ]);
         assert_eq!(to_string(&m).unwrap(), r#"{"1": 2, "true": null}"#);
         assert!(to_string(&Value::Bytes(vec![1])).is_err());
     }
 
     #[test]
     fn pretty_matches_indent_2() {
-        let v = Value::map([("a", Value::List(vec![Value::Int(1), Value::Int(2)])), ("b", Value::map::<&str>([]))]);
-        assert_eq!(to_string_pretty(&v).unwrap(), "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}");
+        let v = Value::map([
+            ("a", Value::List(vec![Value::Int(1), Value::Int(2)])),
+            ("b", Value::map::<&str>([])),
+        ]);
+        assert_eq!(
+            to_string_pretty(&v).unwrap(),
+            "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"b\": {}\n}"
+        );
     }
 }

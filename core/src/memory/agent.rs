@@ -75,7 +75,10 @@ impl Fact {
             return Err(shape(TY, "fact must be a dict"));
         }
         Ok(Fact {
-            value: v.get("value").cloned().ok_or_else(|| shape(TY, "fact has no \"value\""))?,
+            value: v
+                .get("value")
+                .cloned()
+                .ok_or_else(|| shape(TY, "fact has no \"value\""))?,
             confidence: super::get_f64(v, "confidence", 1.0, TY)?,
             source_agent: super::get_str(v, "source_agent", "", TY)?,
             timestamp: super::get_f64(v, "timestamp", 0.0, TY)?,
@@ -99,7 +102,10 @@ impl PartialEq for FactEntry {
 
 impl FactEntry {
     fn cmp_rank(&self, o: &Self) -> Ordering {
-        self.fact.cmp_rank(&o.fact).then_with(|| self.reg_ts.total_cmp(&o.reg_ts)).then_with(|| self.node_id.cmp(&o.node_id))
+        self.fact
+            .cmp_rank(&o.fact)
+            .then_with(|| self.reg_ts.total_cmp(&o.reg_ts))
+            .then_with(|| self.node_id.cmp(&o.node_id))
     }
 }
 
@@ -114,7 +120,11 @@ struct MsgKey {
 
 impl Ord for MsgKey {
     fn cmp(&self, o: &Self) -> Ordering {
-        self.ts.total_cmp(&o.ts).then_with(|| self.agent.cmp(&o.agent)).then_with(|| self.seq.cmp(&o.seq)).then_with(|| self.content.cmp(&o.content))
+        self.ts
+            .total_cmp(&o.ts)
+            .then_with(|| self.agent.cmp(&o.agent))
+            .then_with(|| self.seq.cmp(&o.seq))
+            .then_with(|| self.content.cmp(&o.content))
     }
 }
 impl PartialOrd for MsgKey {
@@ -129,21 +139,34 @@ impl PartialEq for MsgKey {
 }
 impl Eq for MsgKey {}
 
-const MSG_KEYS: [&str; 6] = ["content", "role", "agent_id", "timestamp", "seq", "metadata"];
+const MSG_KEYS: [&str; 6] = [
+    "content",
+    "role",
+    "agent_id",
+    "timestamp",
+    "seq",
+    "metadata",
+];
 
 /// Normalize a message dict: known keys first in the reference's order
 /// (`content`, `role`, `agent_id`, `timestamp`, then ours `seq`, then
 /// `metadata`), other keys sorted; nested maps sorted.
 fn normalize_message(v: &Value) -> Result<(MsgKey, Value), DecodeError> {
-    let entries = v.as_map().ok_or_else(|| shape(TY, "messages must be dicts"))?;
+    let entries = v
+        .as_map()
+        .ok_or_else(|| shape(TY, "messages must be dicts"))?;
     let mut fields: BTreeMap<String, Value> = BTreeMap::new();
     for (k, val) in entries {
-        let k = k.as_str().ok_or_else(|| shape(TY, "message keys must be strings"))?;
+        let k = k
+            .as_str()
+            .ok_or_else(|| shape(TY, "message keys must be strings"))?;
         fields.insert(k.to_string(), val.sorted());
     }
     let ts = match fields.get("timestamp") {
         None => 0.0,
-        Some(x) => x.as_f64().ok_or_else(|| shape(TY, "message timestamp must be a number"))?,
+        Some(x) => x
+            .as_f64()
+            .ok_or_else(|| shape(TY, "message timestamp must be a number"))?,
     };
     let agent = match fields.get("agent_id") {
         None => String::new(),
@@ -163,7 +186,15 @@ fn normalize_message(v: &Value) -> Result<(MsgKey, Value), DecodeError> {
         }
     }
     out.extend(fields.into_iter().map(|(k, v)| (Value::Str(k), v)));
-    Ok((MsgKey { ts, agent, seq, content }, Value::Map(out)))
+    Ok((
+        MsgKey {
+            ts,
+            agent,
+            seq,
+            content,
+        },
+        Value::Map(out),
+    ))
 }
 
 /// A positive-negative counter: per-node increments and decrements.
@@ -185,7 +216,14 @@ fn gmerge(a: &BTreeMap<String, i64>, b: &BTreeMap<String, i64>) -> BTreeMap<Stri
 fn gvalue(c: &BTreeMap<String, i64>) -> Value {
     Value::map([
         ("type", Value::str("g_counter")),
-        ("counts", Value::Map(c.iter().map(|(k, v)| (Value::str(k.as_str()), Value::Int(*v))).collect())),
+        (
+            "counts",
+            Value::Map(
+                c.iter()
+                    .map(|(k, v)| (Value::str(k.as_str()), Value::Int(*v)))
+                    .collect(),
+            ),
+        ),
     ])
 }
 
@@ -247,13 +285,31 @@ impl AgentState {
     }
 
     /// Record a fact from this agent at `timestamp` (the clock is never read).
-    pub fn add_fact(&mut self, key: impl Into<String>, value: impl Into<Value>, confidence: f64, timestamp: f64) {
-        let fact = Fact { value: value.into(), confidence, source_agent: self.agent_id.clone(), timestamp };
+    pub fn add_fact(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Into<Value>,
+        confidence: f64,
+        timestamp: f64,
+    ) {
+        let fact = Fact {
+            value: value.into(),
+            confidence,
+            source_agent: self.agent_id.clone(),
+            timestamp,
+        };
         let key = key.into();
         if self.tombstones.get(&key).is_some_and(|t| timestamp > *t) {
             self.tombstones.remove(&key);
         }
-        self.facts.insert(key, FactEntry { fact, reg_ts: timestamp, node_id: self.agent_id.clone() });
+        self.facts.insert(
+            key,
+            FactEntry {
+                fact,
+                reg_ts: timestamp,
+                node_id: self.agent_id.clone(),
+            },
+        );
     }
 
     /// Delete a fact at `timestamp` (a tombstone; later writes revive it).
@@ -270,12 +326,19 @@ impl AgentState {
 
     /// A live fact.
     pub fn get_fact(&self, key: &str) -> Option<&Fact> {
-        self.facts.get(key).filter(|e| self.live(key, e)).map(|e| &e.fact)
+        self.facts
+            .get(key)
+            .filter(|e| self.live(key, e))
+            .map(|e| &e.fact)
     }
 
     /// All live facts, by key.
     pub fn list_facts(&self) -> BTreeMap<&str, &Fact> {
-        self.facts.iter().filter(|(k, e)| self.live(k, e)).map(|(k, e)| (k.as_str(), &e.fact)).collect()
+        self.facts
+            .iter()
+            .filter(|(k, e)| self.live(k, e))
+            .map(|(k, e)| (k.as_str(), &e.fact))
+            .collect()
     }
 
     /// Add a tag with a fresh deterministic id (from the agent id, tag and a local sequence).
@@ -283,7 +346,8 @@ impl AgentState {
         let tag = tag.into();
         loop {
             self.tag_seq.0 += 1;
-            let mut id = hash::sha256_hex(&format!("{}\0{}\0{}", self.agent_id, tag, self.tag_seq.0));
+            let mut id =
+                hash::sha256_hex(&format!("{}\0{}\0{}", self.agent_id, tag, self.tag_seq.0));
             id.truncate(12);
             let ids = self.tags.entry(tag.clone()).or_default();
             if ids.insert(id) {
@@ -311,37 +375,73 @@ impl AgentState {
 
     /// Live tags, sorted.
     pub fn tags(&self) -> Vec<&str> {
-        self.tags.iter().filter(|(_, ids)| !ids.is_empty()).map(|(t, _)| t.as_str()).collect()
+        self.tags
+            .iter()
+            .filter(|(_, ids)| !ids.is_empty())
+            .map(|(t, _)| t.as_str())
+            .collect()
     }
 
     /// Increment a named counter for this agent.
     pub fn increment(&mut self, name: impl Into<String>, amount: u32) {
-        let c = self.counters.entry(name.into()).or_default().pos.entry(self.agent_id.clone()).or_insert(0);
+        let c = self
+            .counters
+            .entry(name.into())
+            .or_default()
+            .pos
+            .entry(self.agent_id.clone())
+            .or_insert(0);
         *c = c.saturating_add(amount as i64);
     }
 
     /// Decrement a named counter for this agent.
     pub fn decrement(&mut self, name: impl Into<String>, amount: u32) {
-        let c = self.counters.entry(name.into()).or_default().neg.entry(self.agent_id.clone()).or_insert(0);
+        let c = self
+            .counters
+            .entry(name.into())
+            .or_default()
+            .neg
+            .entry(self.agent_id.clone())
+            .or_insert(0);
         *c = c.saturating_add(amount as i64);
     }
 
     /// A counter's value (0 when absent).
     pub fn counter_value(&self, name: &str) -> i128 {
-        self.counters.get(name).map_or(0, |c| c.pos.values().map(|v| *v as i128).sum::<i128>() - c.neg.values().map(|v| *v as i128).sum::<i128>())
+        self.counters.get(name).map_or(0, |c| {
+            c.pos.values().map(|v| *v as i128).sum::<i128>()
+                - c.neg.values().map(|v| *v as i128).sum::<i128>()
+        })
     }
 
     /// Append a message from this agent at `timestamp`; its `seq` numbers
     /// this agent's messages so equal messages at the same time stay distinct.
-    pub fn append_message(&mut self, content: impl Into<Value>, role: &str, metadata: Value, timestamp: f64) {
-        let seq = 1 + self.messages.keys().filter(|k| k.agent == self.agent_id).count() as i64;
+    pub fn append_message(
+        &mut self,
+        content: impl Into<Value>,
+        role: &str,
+        metadata: Value,
+        timestamp: f64,
+    ) {
+        let seq = 1 + self
+            .messages
+            .keys()
+            .filter(|k| k.agent == self.agent_id)
+            .count() as i64;
         let msg = Value::map([
             ("content", content.into()),
             ("role", Value::str(role)),
             ("agent_id", Value::str(self.agent_id.as_str())),
             ("timestamp", Value::Float(timestamp)),
             ("seq", Value::Int(seq)),
-            ("metadata", if matches!(metadata, Value::None) { Value::Map(Vec::new()) } else { metadata }),
+            (
+                "metadata",
+                if matches!(metadata, Value::None) {
+                    Value::Map(Vec::new())
+                } else {
+                    metadata
+                },
+            ),
         ]);
         self.insert_message(&msg).expect("a well-formed message");
     }
@@ -372,7 +472,10 @@ impl Merge for AgentState {
         let agent_id = if self.agent_id == o.agent_id {
             self.agent_id.clone()
         } else {
-            let names: BTreeSet<&str> = agent_names(&self.agent_id).union(&agent_names(&o.agent_id)).copied().collect();
+            let names: BTreeSet<&str> = agent_names(&self.agent_id)
+                .union(&agent_names(&o.agent_id))
+                .copied()
+                .collect();
             names.into_iter().collect::<Vec<_>>().join("+")
         };
         let mut facts = self.facts.clone();
@@ -395,12 +498,17 @@ impl Merge for AgentState {
         }
         let mut tags = self.tags.clone();
         for (t, ids) in &o.tags {
-            tags.entry(t.clone()).or_default().extend(ids.iter().cloned());
+            tags.entry(t.clone())
+                .or_default()
+                .extend(ids.iter().cloned());
         }
         let mut counters = self.counters.clone();
         for (n, c) in &o.counters {
             let cur = counters.entry(n.clone()).or_default();
-            *cur = PnCounter { pos: gmerge(&cur.pos, &c.pos), neg: gmerge(&cur.neg, &c.neg) };
+            *cur = PnCounter {
+                pos: gmerge(&cur.pos, &c.pos),
+                neg: gmerge(&cur.neg, &c.neg),
+            };
         }
         let mut messages = self.messages.clone();
         for (k, v) in &o.messages {
@@ -447,24 +555,58 @@ impl WireType for AgentState {
                 )
             })
             .collect();
-        let tombstones = self.tombstones.iter().map(|(k, t)| (Value::str(k.as_str()), Value::Float(*t))).collect();
+        let tombstones = self
+            .tombstones
+            .iter()
+            .map(|(k, t)| (Value::str(k.as_str()), Value::Float(*t)))
+            .collect();
         let elements = self
             .tags
             .iter()
-            .map(|(t, ids)| (Value::str(t.as_str()), Value::List(ids.iter().map(|i| Value::str(i.as_str())).collect())))
+            .map(|(t, ids)| {
+                (
+                    Value::str(t.as_str()),
+                    Value::List(ids.iter().map(|i| Value::str(i.as_str())).collect()),
+                )
+            })
             .collect();
         let counters = self
             .counters
             .iter()
-            .map(|(n, c)| (Value::str(n.as_str()), Value::map([("type", Value::str("pn_counter")), ("pos", gvalue(&c.pos)), ("neg", gvalue(&c.neg))])))
+            .map(|(n, c)| {
+                (
+                    Value::str(n.as_str()),
+                    Value::map([
+                        ("type", Value::str("pn_counter")),
+                        ("pos", gvalue(&c.pos)),
+                        ("neg", gvalue(&c.neg)),
+                    ]),
+                )
+            })
             .collect();
         Value::map([
             ("type", Value::str(TY)),
             ("agent_id", Value::str(self.agent_id.as_str())),
-            ("facts", Value::map([("type", Value::str("lww_map")), ("registers", Value::Map(registers)), ("tombstones", Value::Map(tombstones))])),
-            ("tags", Value::map([("type", Value::str("or_set")), ("elements", Value::Map(elements))])),
+            (
+                "facts",
+                Value::map([
+                    ("type", Value::str("lww_map")),
+                    ("registers", Value::Map(registers)),
+                    ("tombstones", Value::Map(tombstones)),
+                ]),
+            ),
+            (
+                "tags",
+                Value::map([
+                    ("type", Value::str("or_set")),
+                    ("elements", Value::Map(elements)),
+                ]),
+            ),
             ("counters", Value::Map(counters)),
-            ("messages", Value::List(self.messages.values().cloned().collect())),
+            (
+                "messages",
+                Value::List(self.messages.values().cloned().collect()),
+            ),
             ("created_at", Value::Float(self.created_at)),
         ])
     }
@@ -480,20 +622,39 @@ impl WireType for AgentState {
                 None => Ok(Vec::new()),
                 Some(Value::Map(m)) => m
                     .iter()
-                    .map(|(k, v)| k.as_str().map(|k| (k.to_string(), v.clone())).ok_or_else(|| shape(TY, format!("{what} keys must be strings"))))
+                    .map(|(k, v)| {
+                        k.as_str()
+                            .map(|k| (k.to_string(), v.clone()))
+                            .ok_or_else(|| shape(TY, format!("{what} keys must be strings")))
+                    })
                     .collect(),
                 Some(_) => Err(shape(TY, format!("{what} must be a dict"))),
             }
         };
         if let Some(facts) = v.get("facts") {
             for (k, reg) in map_of(facts.get("registers"), "facts.registers")? {
-                let fact = Fact::from_value(reg.get("value").ok_or_else(|| shape(TY, format!("register {k:?} has no value")))?)?;
-                let reg_ts = reg.get("timestamp").and_then(Value::as_f64).ok_or_else(|| shape(TY, format!("register {k:?} has no numeric timestamp")))?;
+                let fact = Fact::from_value(
+                    reg.get("value")
+                        .ok_or_else(|| shape(TY, format!("register {k:?} has no value")))?,
+                )?;
+                let reg_ts = reg
+                    .get("timestamp")
+                    .and_then(Value::as_f64)
+                    .ok_or_else(|| shape(TY, format!("register {k:?} has no numeric timestamp")))?;
                 let node_id = super::get_str(&reg, "node_id", "", TY)?;
-                s.facts.insert(k, FactEntry { fact, reg_ts, node_id });
+                s.facts.insert(
+                    k,
+                    FactEntry {
+                        fact,
+                        reg_ts,
+                        node_id,
+                    },
+                );
             }
             for (k, t) in map_of(facts.get("tombstones"), "facts.tombstones")? {
-                let t = t.as_f64().ok_or_else(|| shape(TY, "tombstones must be numbers"))?;
+                let t = t
+                    .as_f64()
+                    .ok_or_else(|| shape(TY, "tombstones must be numbers"))?;
                 if t > 0.0 {
                     s.tombstones.insert(k, t);
                 }
@@ -502,16 +663,31 @@ impl WireType for AgentState {
         if let Some(tags) = v.get("tags") {
             let mut n = 0;
             for (t, ids) in map_of(tags.get("elements"), "tags.elements")? {
-                let ids = ids.as_list().ok_or_else(|| shape(TY, "tag ids must be a list"))?;
-                let set: BTreeSet<String> = ids.iter().map(|i| i.as_str().map(String::from).ok_or_else(|| shape(TY, "tag ids must be strings"))).collect::<Result<_, _>>()?;
+                let ids = ids
+                    .as_list()
+                    .ok_or_else(|| shape(TY, "tag ids must be a list"))?;
+                let set: BTreeSet<String> = ids
+                    .iter()
+                    .map(|i| {
+                        i.as_str()
+                            .map(String::from)
+                            .ok_or_else(|| shape(TY, "tag ids must be strings"))
+                    })
+                    .collect::<Result<_, _>>()?;
                 n += set.len() as u64;
                 s.tags.insert(t, set);
             }
             s.tag_seq = Local(n);
         }
         for (name, c) in map_of(v.get("counters"), "counters")? {
-            let pos = gread(c.get("pos").ok_or_else(|| shape(TY, "pn_counter has no pos"))?)?;
-            let neg = gread(c.get("neg").ok_or_else(|| shape(TY, "pn_counter has no neg"))?)?;
+            let pos = gread(
+                c.get("pos")
+                    .ok_or_else(|| shape(TY, "pn_counter has no pos"))?,
+            )?;
+            let neg = gread(
+                c.get("neg")
+                    .ok_or_else(|| shape(TY, "pn_counter has no neg"))?,
+            )?;
             s.counters.insert(name, PnCounter { pos, neg });
         }
         match v.get("messages") {
@@ -541,14 +717,25 @@ impl SharedKnowledge {
     pub fn merge(agents: &[AgentState]) -> Result<SharedKnowledge, MergeError> {
         let state = crate::laws::merge_all(agents)?;
         let ids: BTreeSet<String> = agents.iter().map(|a| a.agent_id.clone()).collect();
-        Ok(SharedKnowledge { state, contributing_agents: ids.into_iter().collect() })
+        Ok(SharedKnowledge {
+            state,
+            contributing_agents: ids.into_iter().collect(),
+        })
     }
 }
 
 impl Merge for SharedKnowledge {
     fn merge(&self, o: &Self) -> Result<Self, MergeError> {
-        let ids: BTreeSet<String> = self.contributing_agents.iter().chain(&o.contributing_agents).cloned().collect();
-        Ok(SharedKnowledge { state: self.state.merge(&o.state)?, contributing_agents: ids.into_iter().collect() })
+        let ids: BTreeSet<String> = self
+            .contributing_agents
+            .iter()
+            .chain(&o.contributing_agents)
+            .cloned()
+            .collect();
+        Ok(SharedKnowledge {
+            state: self.state.merge(&o.state)?,
+            contributing_agents: ids.into_iter().collect(),
+        })
     }
 }
 
@@ -559,7 +746,15 @@ impl WireType for SharedKnowledge {
         Value::map([
             ("type", Value::str("shared_knowledge")),
             ("state", self.state.to_value()),
-            ("contributing_agents", Value::List(self.contributing_agents.iter().map(|a| Value::str(a.as_str())).collect())),
+            (
+                "contributing_agents",
+                Value::List(
+                    self.contributing_agents
+                        .iter()
+                        .map(|a| Value::str(a.as_str()))
+                        .collect(),
+                ),
+            ),
         ])
     }
 
@@ -573,11 +768,24 @@ impl WireType for SharedKnowledge {
         };
         let ids: BTreeSet<String> = match v.get("contributing_agents") {
             None => BTreeSet::new(),
-            Some(Value::List(l)) => {
-                l.iter().map(|a| a.as_str().map(String::from).ok_or_else(|| shape("shared_knowledge", "contributing_agents must be strings"))).collect::<Result<_, _>>()?
+            Some(Value::List(l)) => l
+                .iter()
+                .map(|a| {
+                    a.as_str().map(String::from).ok_or_else(|| {
+                        shape("shared_knowledge", "contributing_agents must be strings")
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => {
+                return Err(shape(
+                    "shared_knowledge",
+                    "contributing_agents must be a list",
+                ))
             }
-            Some(_) => return Err(shape("shared_knowledge", "contributing_agents must be a list")),
         };
-        Ok(SharedKnowledge { state, contributing_agents: ids.into_iter().collect() })
+        Ok(SharedKnowledge {
+            state,
+            contributing_agents: ids.into_iter().collect(),
+        })
     }
 }

@@ -79,12 +79,36 @@ impl ContextBloom {
         let capacity = (expected_items / num_shards as u64).max(16);
         let size = optimal_size(capacity, fp_rate);
         let num_hashes = optimal_hashes(size, capacity);
-        Self::with_params(expected_items, fp_rate, num_shards, capacity, size, num_hashes)
+        Self::with_params(
+            expected_items,
+            fp_rate,
+            num_shards,
+            capacity,
+            size,
+            num_hashes,
+        )
     }
 
-    fn with_params(expected_items: u64, fp_rate: f64, num_shards: usize, capacity: u64, size: u64, num_hashes: u32) -> Self {
+    fn with_params(
+        expected_items: u64,
+        fp_rate: f64,
+        num_shards: usize,
+        capacity: u64,
+        size: u64,
+        num_hashes: u32,
+    ) -> Self {
         let words = size.div_ceil(64) as usize;
-        ContextBloom { expected_items, fp_rate, num_shards, capacity, size, num_hashes, words, bits: alloc::vec![0; words * num_shards], counts: alloc::vec![0; num_shards] }
+        ContextBloom {
+            expected_items,
+            fp_rate,
+            num_shards,
+            capacity,
+            size,
+            num_hashes,
+            words,
+            bits: alloc::vec![0; words * num_shards],
+            counts: alloc::vec![0; num_shards],
+        }
     }
 
     /// Shard index, first probe and probe step of a fact.
@@ -131,7 +155,12 @@ impl ContextBloom {
     }
 
     /// A filter sized for `facts` with every fact added.
-    pub fn from_facts<'a>(facts: impl IntoIterator<Item = &'a str>, expected_items: u64, fp_rate: f64, num_shards: usize) -> Self {
+    pub fn from_facts<'a>(
+        facts: impl IntoIterator<Item = &'a str>,
+        expected_items: u64,
+        fp_rate: f64,
+        num_shards: usize,
+    ) -> Self {
         let mut b = ContextBloom::new(expected_items, fp_rate, num_shards);
         for f in facts {
             b.add(f);
@@ -174,7 +203,10 @@ impl ContextBloom {
     pub fn false_positive_rate(&self) -> f64 {
         let mut total = 0.0;
         for s in 0..self.num_shards {
-            let set: u32 = self.bits[s * self.words..(s + 1) * self.words].iter().map(|w| w.count_ones()).sum();
+            let set: u32 = self.bits[s * self.words..(s + 1) * self.words]
+                .iter()
+                .map(|w| w.count_ones())
+                .sum();
             total += libm::pow(set as f64 / self.size as f64, self.num_hashes as f64);
         }
         total / self.num_shards as f64
@@ -187,7 +219,11 @@ impl ContextBloom {
             bytes.extend_from_slice(&w.to_le_bytes());
         }
         bytes.truncate(nbytes);
-        let bits = if as_list { Value::List(bytes.into_iter().map(|b| Value::Int(b as i64)).collect()) } else { Value::Bytes(bytes) };
+        let bits = if as_list {
+            Value::List(bytes.into_iter().map(|b| Value::Int(b as i64)).collect())
+        } else {
+            Value::Bytes(bytes)
+        };
         Value::map([
             ("type", Value::str("bloom")),
             ("capacity", Value::Int(self.capacity as i64)),
@@ -206,14 +242,22 @@ impl ContextBloom {
             ("fp_rate", Value::Float(self.fp_rate)),
             ("num_shards", Value::Int(self.num_shards as i64)),
             ("hash", Value::str(HASH_NAME)),
-            ("shards", Value::List((0..self.num_shards).map(|s| self.shard_value(s, as_list)).collect())),
+            (
+                "shards",
+                Value::List(
+                    (0..self.num_shards)
+                        .map(|s| self.shard_value(s, as_list))
+                        .collect(),
+                ),
+            ),
         ])
     }
 }
 
 impl Merge for ContextBloom {
     fn merge(&self, o: &Self) -> Result<Self, MergeError> {
-        if self.num_shards != o.num_shards || self.size != o.size || self.num_hashes != o.num_hashes {
+        if self.num_shards != o.num_shards || self.size != o.size || self.num_hashes != o.num_hashes
+        {
             return Err(MergeError::ParameterMismatch {
                 type_name: TY,
                 detail: format!(
@@ -249,7 +293,10 @@ fn read_bits(v: &Value, nbytes: usize) -> Result<Vec<u8>, DecodeError> {
         _ => return Err(shape(TY, "bits must be bytes or a list of ints")),
     };
     if bytes.len() != nbytes {
-        return Err(shape(TY, format!("bits has {} bytes, expected {nbytes}", bytes.len())));
+        return Err(shape(
+            TY,
+            format!("bits has {} bytes, expected {nbytes}", bytes.len()),
+        ));
     }
     Ok(bytes)
 }
@@ -271,33 +318,67 @@ impl WireType for ContextBloom {
         }
         if let Some(h) = v.get("hash") {
             if h.as_str() != Some(HASH_NAME) {
-                return Err(shape(TY, format!("unsupported hash {}, this build uses {HASH_NAME}", crate::pyrepr::repr(h))));
+                return Err(shape(
+                    TY,
+                    format!(
+                        "unsupported hash {}, this build uses {HASH_NAME}",
+                        crate::pyrepr::repr(h)
+                    ),
+                ));
             }
         }
         let expected = get_i64(v, "expected_items", 100_000, TY)?;
         let fp_rate = get_f64(v, "fp_rate", 0.001, TY)?;
         let num_shards = get_i64(v, "num_shards", 64, TY)?;
-        let shards = v.get("shards").and_then(Value::as_list).ok_or_else(|| shape(TY, "missing list field \"shards\""))?;
+        let shards = v
+            .get("shards")
+            .and_then(Value::as_list)
+            .ok_or_else(|| shape(TY, "missing list field \"shards\""))?;
         if num_shards < 1 || shards.len() as i64 != num_shards || num_shards > 1 << 16 {
-            return Err(shape(TY, format!("num_shards {num_shards} must be 1..=65536 and match {} shards", shards.len())));
+            return Err(shape(
+                TY,
+                format!(
+                    "num_shards {num_shards} must be 1..=65536 and match {} shards",
+                    shards.len()
+                ),
+            ));
         }
         let first = &shards[0];
         let size = get_i64(first, "size", 0, TY)?;
         let num_hashes = get_i64(first, "num_hashes", 0, TY)?;
         let capacity = get_i64(first, "capacity", 16, TY)?;
-        if size < 1 || size as u64 > MAX_BITS || num_hashes < 1 || num_hashes as u64 > MAX_HASHES || capacity < 0 || expected < 0 {
+        if size < 1
+            || size as u64 > MAX_BITS
+            || num_hashes < 1
+            || num_hashes as u64 > MAX_HASHES
+            || capacity < 0
+            || expected < 0
+        {
             return Err(shape(TY, format!("bad shard parameters size {size}, num_hashes {num_hashes}, capacity {capacity}")));
         }
         if (size as u64).div_ceil(8).saturating_mul(num_shards as u64) > 1 << 32 {
             return Err(shape(TY, "filter larger than 4 GiB"));
         }
-        let mut b = ContextBloom::with_params(expected as u64, fp_rate, num_shards as usize, capacity as u64, size as u64, num_hashes as u32);
+        let mut b = ContextBloom::with_params(
+            expected as u64,
+            fp_rate,
+            num_shards as usize,
+            capacity as u64,
+            size as u64,
+            num_hashes as u32,
+        );
         let nbytes = b.size.div_ceil(8) as usize;
         for (s, sh) in shards.iter().enumerate() {
-            if get_i64(sh, "size", 0, TY)? != size || get_i64(sh, "num_hashes", 0, TY)? != num_hashes {
+            if get_i64(sh, "size", 0, TY)? != size
+                || get_i64(sh, "num_hashes", 0, TY)? != num_hashes
+            {
                 return Err(shape(TY, format!("shard {s} has different parameters")));
             }
-            let bytes = read_bits(sh.get("bits").ok_or_else(|| shape(TY, format!("shard {s} has no bits")))?, nbytes)?;
+            let bytes = read_bits(
+                sh.get("bits")
+                    .ok_or_else(|| shape(TY, format!("shard {s} has no bits")))?,
+                nbytes,
+            )?;
             let words = &mut b.bits[s * b.words..(s + 1) * b.words];
             for (i, byte) in bytes.iter().enumerate() {
                 words[i / 8] |= (*byte as u64) << ((i % 8) * 8);

@@ -61,7 +61,10 @@ impl PartialEq for ContextManifest {
 
 /// Python `repr(sorted(entry.items()))` of a provenance entry (the reference's sort and dedup key).
 fn entry_repr(e: &Value) -> String {
-    let mut items: Vec<(&Value, &Value)> = e.as_map().map(|m| m.iter().map(|(k, v)| (k, v)).collect()).unwrap_or_default();
+    let mut items: Vec<(&Value, &Value)> = e
+        .as_map()
+        .map(|m| m.iter().map(|(k, v)| (k, v)).collect())
+        .unwrap_or_default();
     items.sort_by(|a, b| a.0.cmp(b.0));
     let mut s = String::from("[");
     for (i, (k, v)) in items.iter().enumerate() {
@@ -91,7 +94,11 @@ fn normalize_chain(entries: impl IntoIterator<Item = Value>) -> Vec<Value> {
             out.push((ts, entry_repr(&e), e));
         }
     }
-    out.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)).then_with(|| a.2.cmp(&b.2)));
+    out.sort_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then_with(|| a.1.cmp(&b.1))
+            .then_with(|| a.2.cmp(&b.2))
+    });
     out.into_iter().map(|(_, _, e)| e).collect()
 }
 
@@ -143,9 +150,21 @@ impl ContextManifest {
 
     /// Short human summary, e.g. `3 unique memories from 2 agents`.
     pub fn short_summary(&self) -> String {
-        let m = if self.unique_memories == 1 { "memory" } else { "memories" };
-        let a = if self.source_agents.len() == 1 { "agent" } else { "agents" };
-        format!("{} unique {m} from {} {a}", self.unique_memories, self.source_agents.len())
+        let m = if self.unique_memories == 1 {
+            "memory"
+        } else {
+            "memories"
+        };
+        let a = if self.source_agents.len() == 1 {
+            "agent"
+        } else {
+            "agents"
+        };
+        format!(
+            "{} unique {m} from {} {a}",
+            self.unique_memories,
+            self.source_agents.len()
+        )
     }
 
     /// Pretty JSON (`json.dumps(to_dict(), indent=2)`).
@@ -156,7 +175,12 @@ impl ContextManifest {
 
 impl Merge for ContextManifest {
     fn merge(&self, o: &Self) -> Result<Self, MergeError> {
-        let agents: BTreeSet<String> = self.source_agents.iter().chain(&o.source_agents).cloned().collect();
+        let agents: BTreeSet<String> = self
+            .source_agents
+            .iter()
+            .chain(&o.source_agents)
+            .cloned()
+            .collect();
         Ok(ContextManifest {
             manifest_id: self.manifest_id.clone().max(o.manifest_id.clone()),
             created_at: fmax(self.created_at, o.created_at),
@@ -167,7 +191,12 @@ impl Merge for ContextManifest {
             conflicts_resolved: self.conflicts_resolved.max(o.conflicts_resolved),
             strategy_used: self.strategy_used.clone().max(o.strategy_used.clone()),
             quality_score: fmax(self.quality_score, o.quality_score),
-            provenance_chain: normalize_chain(self.provenance_chain.iter().chain(&o.provenance_chain).cloned()),
+            provenance_chain: normalize_chain(
+                self.provenance_chain
+                    .iter()
+                    .chain(&o.provenance_chain)
+                    .cloned(),
+            ),
             content_hash: self.content_hash.clone().max(o.content_hash.clone()),
         })
     }
@@ -180,14 +209,25 @@ impl WireType for ContextManifest {
         let mut m = alloc::vec![
             ("manifest_id", Value::str(self.manifest_id.as_str())),
             ("created_at", Value::Float(self.created_at)),
-            ("source_agents", Value::List(self.source_agents.iter().map(|s| Value::str(s.as_str())).collect())),
+            (
+                "source_agents",
+                Value::List(
+                    self.source_agents
+                        .iter()
+                        .map(|s| Value::str(s.as_str()))
+                        .collect()
+                )
+            ),
             ("total_memories", Value::Int(self.total_memories)),
             ("unique_memories", Value::Int(self.unique_memories)),
             ("duplicates_removed", Value::Int(self.duplicates_removed)),
             ("conflicts_resolved", Value::Int(self.conflicts_resolved)),
             ("strategy_used", Value::str(self.strategy_used.as_str())),
             ("quality_score", Value::Float(self.quality_score)),
-            ("provenance_chain", Value::List(self.provenance_chain.clone())),
+            (
+                "provenance_chain",
+                Value::List(self.provenance_chain.clone())
+            ),
         ];
         if !self.content_hash.is_empty() {
             m.push(("content_hash", Value::str(self.content_hash.as_str())));
@@ -203,12 +243,20 @@ impl WireType for ContextManifest {
             Some(Value::Str(s)) => s.clone(),
             _ => return Err(shape(TY, "missing string field \"manifest_id\"")),
         };
-        let created_at = v.get("created_at").and_then(Value::as_f64).ok_or_else(|| shape(TY, "missing number field \"created_at\""))?;
+        let created_at = v
+            .get("created_at")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| shape(TY, "missing number field \"created_at\""))?;
         let source_agents = match v.get("source_agents") {
             None => Vec::new(),
-            Some(Value::List(items)) => {
-                items.iter().map(|s| s.as_str().map(String::from).ok_or_else(|| shape(TY, "source_agents must be strings"))).collect::<Result<_, _>>()?
-            }
+            Some(Value::List(items)) => items
+                .iter()
+                .map(|s| {
+                    s.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| shape(TY, "source_agents must be strings"))
+                })
+                .collect::<Result<_, _>>()?,
             Some(_) => return Err(shape(TY, "source_agents must be a list")),
         };
         let provenance = match v.get("provenance_chain") {

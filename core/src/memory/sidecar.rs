@@ -110,7 +110,13 @@ impl MemorySidecar {
     }
 
     /// The reference's `matches_filter` (AND of the given criteria).
-    pub fn matches_filter(&self, topic: Option<&str>, min_confidence: f64, source_agent: Option<&str>, tags: Option<&[String]>) -> bool {
+    pub fn matches_filter(
+        &self,
+        topic: Option<&str>,
+        min_confidence: f64,
+        source_agent: Option<&str>,
+        tags: Option<&[String]>,
+    ) -> bool {
         topic.is_none_or(|t| self.topic == t)
             && self.confidence >= min_confidence
             && source_agent.is_none_or(|a| self.source_agent == a)
@@ -119,8 +125,12 @@ impl MemorySidecar {
 
     /// [`MemorySidecar::matches_filter`] plus a time window.
     pub fn matches(&self, f: &SidecarFilter) -> bool {
-        self.matches_filter(f.topic.as_deref(), f.min_confidence, f.source_agent.as_deref(), f.tags.as_deref())
-            && f.since.is_none_or(|s| self.timestamp >= s)
+        self.matches_filter(
+            f.topic.as_deref(),
+            f.min_confidence,
+            f.source_agent.as_deref(),
+            f.tags.as_deref(),
+        ) && f.since.is_none_or(|s| self.timestamp >= s)
             && f.until.is_none_or(|u| self.timestamp <= u)
     }
 
@@ -135,8 +145,19 @@ impl MemorySidecar {
             ("timestamp", Value::Float(self.timestamp)),
             ("access_count", Value::Int(self.access_count)),
             ("ttl", self.ttl.map_or(Value::None, Value::Float)),
-            ("tags", Value::List(self.tags.iter().map(|t| Value::str(t.as_str())).collect())),
-            ("metadata", Value::Map(self.metadata.iter().map(|(k, v)| (Value::str(k.as_str()), v.clone())).collect())),
+            (
+                "tags",
+                Value::List(self.tags.iter().map(|t| Value::str(t.as_str())).collect()),
+            ),
+            (
+                "metadata",
+                Value::Map(
+                    self.metadata
+                        .iter()
+                        .map(|(k, v)| (Value::str(k.as_str()), v.clone()))
+                        .collect(),
+                ),
+            ),
         ])
     }
 
@@ -148,19 +169,36 @@ impl MemorySidecar {
         };
         let mut tags: Vec<String> = match v.get("tags") {
             None => Vec::new(),
-            Some(Value::List(l)) => l.iter().map(|t| t.as_str().map(String::from).ok_or_else(|| shape(TY, "tags must be strings"))).collect::<Result<_, _>>()?,
+            Some(Value::List(l)) => l
+                .iter()
+                .map(|t| {
+                    t.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| shape(TY, "tags must be strings"))
+                })
+                .collect::<Result<_, _>>()?,
             Some(_) => return Err(shape(TY, "tags must be a list")),
         };
         tags.sort();
         tags.dedup();
         let metadata = match v.get("metadata") {
             None => BTreeMap::new(),
-            Some(Value::Map(m)) => m.iter().map(|(k, v)| k.as_str().map(|k| (String::from(k), v.clone())).ok_or_else(|| shape(TY, "metadata keys must be strings"))).collect::<Result<_, _>>()?,
+            Some(Value::Map(m)) => m
+                .iter()
+                .map(|(k, v)| {
+                    k.as_str()
+                        .map(|k| (String::from(k), v.clone()))
+                        .ok_or_else(|| shape(TY, "metadata keys must be strings"))
+                })
+                .collect::<Result<_, _>>()?,
             Some(_) => return Err(shape(TY, "metadata must be a dict")),
         };
         let ttl = match v.get("ttl") {
             None | Some(Value::None) => None,
-            Some(x) => Some(x.as_f64().ok_or_else(|| shape(TY, "ttl must be a number or null"))?),
+            Some(x) => Some(
+                x.as_f64()
+                    .ok_or_else(|| shape(TY, "ttl must be a number or null"))?,
+            ),
         };
         Ok(MemorySidecar {
             fact_id: req("fact_id")?,

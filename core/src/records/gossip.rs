@@ -37,22 +37,38 @@ pub struct VectorClockState {
 
 impl VectorClockState {
     fn to_value(&self) -> Value {
-        let mut out = obj(alloc::vec![("type", Value::str("vector_clock")), ("clocks", str_map_value(&self.clocks, |c| Value::Int(*c)))]);
+        let mut out = obj(alloc::vec![
+            ("type", Value::str("vector_clock")),
+            ("clocks", str_map_value(&self.clocks, |c| Value::Int(*c)))
+        ]);
         push_extra(&mut out, &self.extra);
         Value::Map(out)
     }
 
     fn from_value(type_name: &'static str, field: &str, v: &Value) -> Result<Self, DecodeError> {
-        let mut f = Fields::new(type_name, v).map_err(|_| DecodeError::shape(type_name, alloc::format!("field \"{field}\" must be a dict, found {}", v.type_name())))?;
+        let mut f = Fields::new(type_name, v).map_err(|_| {
+            DecodeError::shape(
+                type_name,
+                alloc::format!("field \"{field}\" must be a dict, found {}", v.type_name()),
+            )
+        })?;
         f.take("type");
         let mut clocks = OrderedMap::new();
         if let Some(c) = f.take("clocks") {
             for (node, n) in f.str_keyed("clocks", c)?.iter() {
-                let n = n.as_int().ok_or_else(|| f.err(alloc::format!("{field}.clocks[\"{node}\"] must be an int, found {}", n.type_name())))?;
+                let n = n.as_int().ok_or_else(|| {
+                    f.err(alloc::format!(
+                        "{field}.clocks[\"{node}\"] must be an int, found {}",
+                        n.type_name()
+                    ))
+                })?;
                 clocks.insert(node.clone(), n);
             }
         }
-        Ok(VectorClockState { clocks, extra: f.rest() })
+        Ok(VectorClockState {
+            clocks,
+            extra: f.rest(),
+        })
     }
 
     /// Element-wise max, nodes sorted.
@@ -63,7 +79,10 @@ impl VectorClockState {
             *slot = (*slot).max(*c);
         }
         clocks.sort_keys();
-        VectorClockState { clocks, extra: merge_extra(&self.extra, &other.extra) }
+        VectorClockState {
+            clocks,
+            extra: merge_extra(&self.extra, &other.extra),
+        }
     }
 }
 
@@ -89,13 +108,29 @@ impl GossipEntry {
         let value = f.req("value")?.clone();
         let clock = VectorClockState::from_value(type_name, "clock", f.req("clock")?)?;
         let tombstone = f.bool_or("tombstone", false)?;
-        Ok(GossipEntry { key, value, clock, tombstone, extra: f.rest() })
+        Ok(GossipEntry {
+            key,
+            value,
+            clock,
+            tombstone,
+            extra: f.rest(),
+        })
     }
 
     /// The per-key join used by both merges (the keys are not compared).
     fn join(&self, other: &Self) -> Self {
-        let ka = (py_str(&self.value), self.tombstone, self.value.sorted(), &self.value);
-        let kb = (py_str(&other.value), other.tombstone, other.value.sorted(), &other.value);
+        let ka = (
+            py_str(&self.value),
+            self.tombstone,
+            self.value.sorted(),
+            &self.value,
+        );
+        let kb = (
+            py_str(&other.value),
+            other.tombstone,
+            other.value.sorted(),
+            &other.value,
+        );
         let winner = if ka >= kb { self } else { other };
         GossipEntry {
             key: core::cmp::max(&self.key, &other.key).clone(),
@@ -130,7 +165,10 @@ impl Merge for GossipEntry {
     /// Entries of the same key merge as inside [`GossipState`]; different keys do not merge.
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
         if self.key != other.key {
-            return Err(MergeError::Invalid { type_name: ENTRY, msg: alloc::format!("keys differ ({:?} vs {:?})", self.key, other.key) });
+            return Err(MergeError::Invalid {
+                type_name: ENTRY,
+                msg: alloc::format!("keys differ ({:?} vs {:?})", self.key, other.key),
+            });
         }
         Ok(self.join(other))
     }
@@ -159,7 +197,10 @@ impl WireType for GossipState {
             ("type", Value::str(STATE)),
             ("node_id", Value::str(self.node_id.as_str())),
             ("fanout", Value::Int(self.fanout)),
-            ("entries", str_map_value(&self.entries, GossipEntry::to_value)),
+            (
+                "entries",
+                str_map_value(&self.entries, GossipEntry::to_value)
+            ),
             ("clock", self.clock.to_value()),
         ]);
         push_extra(&mut out, &self.extra);
@@ -175,7 +216,9 @@ impl WireType for GossipState {
         if let Some(e) = f.take("entries") {
             for (k, ev) in f.str_keyed("entries", e)?.iter() {
                 let entry = GossipEntry::from_value_as(STATE, ev).map_err(|e| match e {
-                    DecodeError::Shape { msg, .. } => f.err(alloc::format!("entries[\"{k}\"]: {msg}")),
+                    DecodeError::Shape { msg, .. } => {
+                        f.err(alloc::format!("entries[\"{k}\"]: {msg}"))
+                    }
                     other => other,
                 })?;
                 entries.insert(k.clone(), entry);
@@ -185,7 +228,13 @@ impl WireType for GossipState {
             None => VectorClockState::default(),
             Some(c) => VectorClockState::from_value(STATE, "clock", c)?,
         };
-        Ok(GossipState { node_id, fanout, entries, clock, extra: f.rest() })
+        Ok(GossipState {
+            node_id,
+            fanout,
+            entries,
+            clock,
+            extra: f.rest(),
+        })
     }
 }
 

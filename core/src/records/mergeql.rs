@@ -50,9 +50,15 @@ impl WireType for MergeqlQuery {
             ("sources", strs(&self.sources)),
             ("on_key", Value::str(self.on_key.as_str())),
             ("strategies", dict_value(&self.strategies)),
-            ("where_clause", self.where_clause.as_deref().map_or(Value::None, Value::str)),
+            (
+                "where_clause",
+                self.where_clause.as_deref().map_or(Value::None, Value::str)
+            ),
             ("explain", Value::Bool(self.explain)),
-            ("schema_mapping", self.schema_mapping.as_ref().map_or(Value::None, dict_value)),
+            (
+                "schema_mapping",
+                self.schema_mapping.as_ref().map_or(Value::None, dict_value)
+            ),
             ("limit", self.limit.map_or(Value::None, Value::Int)),
         ]);
         finish_tagged(out, &self.extra, QUERY)
@@ -105,8 +111,14 @@ impl MergePlan {
             ("source_sizes", dict_value(&self.source_sizes)),
             ("merge_key", Value::str(self.merge_key.as_str())),
             ("strategies", dict_value(&self.strategies)),
-            ("estimated_output_rows", Value::Int(self.estimated_output_rows)),
-            ("schema_evolution_needed", Value::Bool(self.schema_evolution_needed)),
+            (
+                "estimated_output_rows",
+                Value::Int(self.estimated_output_rows)
+            ),
+            (
+                "schema_evolution_needed",
+                Value::Bool(self.schema_evolution_needed)
+            ),
             ("arrow_backend", Value::Bool(self.arrow_backend)),
             ("steps", strs(&self.steps)),
         ]);
@@ -125,7 +137,17 @@ impl MergePlan {
         let arrow_backend = f.req_bool("arrow_backend")?;
         let l = f.req_list("steps")?;
         let steps = f.str_list("steps", l)?;
-        Ok(MergePlan { sources, source_sizes, merge_key, strategies, estimated_output_rows, schema_evolution_needed, arrow_backend, steps, extra: Extra::new() })
+        Ok(MergePlan {
+            sources,
+            source_sizes,
+            merge_key,
+            strategies,
+            estimated_output_rows,
+            schema_evolution_needed,
+            arrow_backend,
+            steps,
+            extra: Extra::new(),
+        })
     }
 }
 
@@ -174,7 +196,12 @@ impl WireType for MergeqlResult {
             ("data", Value::List(self.data.clone())),
             ("plan", Value::Map(self.plan.fields())),
             ("conflicts", Value::Int(self.conflicts)),
-            ("provenance", self.provenance.as_ref().map_or(Value::None, |p| Value::List(p.clone()))),
+            (
+                "provenance",
+                self.provenance
+                    .as_ref()
+                    .map_or(Value::None, |p| Value::List(p.clone()))
+            ),
             ("merge_time_ms", self.merge_time_ms.clone()),
             ("sources_merged", Value::Int(self.sources_merged)),
         ]);
@@ -186,7 +213,12 @@ impl WireType for MergeqlResult {
         f.take("__type");
         let data = f.req_list("data")?.to_vec();
         let pv = f.req("plan")?;
-        let mut pf = Fields::new(RESULT, pv).map_err(|_| f.err(alloc::format!("field \"plan\" must be a dict, found {}", pv.type_name())))?;
+        let mut pf = Fields::new(RESULT, pv).map_err(|_| {
+            f.err(alloc::format!(
+                "field \"plan\" must be a dict, found {}",
+                pv.type_name()
+            ))
+        })?;
         let mut plan = MergePlan::read(&mut pf).map_err(|e| match e {
             DecodeError::Shape { msg, .. } => f.err(alloc::format!("plan: {msg}")),
             other => other,
@@ -199,7 +231,15 @@ impl WireType for MergeqlResult {
         };
         let merge_time_ms = f.num_or("merge_time_ms", Value::Float(0.0))?;
         let sources_merged = f.int_or("sources_merged", 0)?;
-        Ok(MergeqlResult { data, plan, conflicts, provenance, merge_time_ms, sources_merged, extra: f.rest() })
+        Ok(MergeqlResult {
+            data,
+            plan,
+            conflicts,
+            provenance,
+            merge_time_ms,
+            sources_merged,
+            extra: f.rest(),
+        })
     }
 }
 
@@ -213,4 +253,3 @@ macro_rules! no_merge {
     )*};
 }
 no_merge!(MergeqlQuery => QUERY, MergePlan => PLAN, MergeqlResult => RESULT);
-

@@ -39,7 +39,12 @@ pub struct MerkleTree {
 
 impl Default for MerkleTree {
     fn default() -> Self {
-        MerkleTree { branching_factor: 16, records: OrderedMap::new(), record_data: OrderedMap::new(), extra: Extra::new() }
+        MerkleTree {
+            branching_factor: 16,
+            records: OrderedMap::new(),
+            record_data: OrderedMap::new(),
+            extra: Extra::new(),
+        }
     }
 }
 
@@ -50,8 +55,14 @@ impl WireType for MerkleTree {
         let mut out = obj(alloc::vec![
             ("type", Value::str(TREE)),
             ("branching_factor", Value::Int(self.branching_factor)),
-            ("records", str_map_value(&self.records, |h| Value::str(h.as_str()))),
-            ("record_data", str_map_value(&self.record_data, Value::clone)),
+            (
+                "records",
+                str_map_value(&self.records, |h| Value::str(h.as_str()))
+            ),
+            (
+                "record_data",
+                str_map_value(&self.record_data, Value::clone)
+            ),
         ]);
         push_extra(&mut out, &self.extra);
         Value::Map(out)
@@ -65,7 +76,12 @@ impl WireType for MerkleTree {
         let mut records = OrderedMap::new();
         if let Some(r) = f.take("records") {
             for (k, h) in f.str_keyed("records", r)?.iter() {
-                let h = h.as_str().ok_or_else(|| f.err(alloc::format!("records[\"{k}\"] must be a str hash, found {}", h.type_name())))?;
+                let h = h.as_str().ok_or_else(|| {
+                    f.err(alloc::format!(
+                        "records[\"{k}\"] must be a str hash, found {}",
+                        h.type_name()
+                    ))
+                })?;
                 records.insert(k.clone(), String::from(h));
             }
         }
@@ -73,20 +89,35 @@ impl WireType for MerkleTree {
         if let Some(r) = f.take("record_data") {
             for (k, d) in f.str_keyed("record_data", r)?.iter() {
                 if !matches!(d, Value::Map(_)) {
-                    return Err(f.err(alloc::format!("record_data[\"{k}\"] must be a dict, found {}", d.type_name())));
+                    return Err(f.err(alloc::format!(
+                        "record_data[\"{k}\"] must be a dict, found {}",
+                        d.type_name()
+                    )));
                 }
                 // The reference copies each record with dict(): duplicate keys collapse.
-                let m: OrderedMap<Value, Value> = d.as_map().unwrap_or(&[]).iter().cloned().collect();
+                let m: OrderedMap<Value, Value> =
+                    d.as_map().unwrap_or(&[]).iter().cloned().collect();
                 record_data.insert(k.clone(), super::dict_value(&m));
             }
         }
-        Ok(MerkleTree { branching_factor, records, record_data, extra: f.rest() })
+        Ok(MerkleTree {
+            branching_factor,
+            records,
+            record_data,
+            extra: f.rest(),
+        })
     }
 }
 
 impl Merge for MerkleTree {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
-        let keys: BTreeSet<&String> = self.records.keys().chain(self.record_data.keys()).chain(other.records.keys()).chain(other.record_data.keys()).collect();
+        let keys: BTreeSet<&String> = self
+            .records
+            .keys()
+            .chain(self.record_data.keys())
+            .chain(other.records.keys())
+            .chain(other.record_data.keys())
+            .collect();
         let mut out = MerkleTree {
             branching_factor: self.branching_factor.max(other.branching_factor),
             extra: merge_extra(&self.extra, &other.extra),
@@ -170,10 +201,20 @@ impl WireType for MerkleDiff {
         let comparisons_made = f.int_or("comparisons_made", 0)?;
         if let Some(b) = f.take("is_identical") {
             if !matches!(b, Value::Bool(_)) {
-                return Err(f.err(alloc::format!("field \"is_identical\" must be a bool, found {}", b.type_name())));
+                return Err(f.err(alloc::format!(
+                    "field \"is_identical\" must be a bool, found {}",
+                    b.type_name()
+                )));
             }
         }
-        Ok(MerkleDiff { differing_keys, only_in_left, only_in_right, common_different, comparisons_made, extra: f.rest() })
+        Ok(MerkleDiff {
+            differing_keys,
+            only_in_left,
+            only_in_right,
+            common_different,
+            comparisons_made,
+            extra: f.rest(),
+        })
     }
 }
 

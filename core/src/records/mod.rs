@@ -27,15 +27,15 @@ use crate::ordered_map::OrderedMap;
 use crate::value::Value;
 
 pub mod gossip;
-pub mod merkle;
 pub mod mergeql;
+pub mod merkle;
 pub mod parquet_meta;
 pub mod provenance;
 pub mod schema_evolution;
 
 pub use gossip::{GossipEntry, GossipState, VectorClockState};
-pub use merkle::{MerkleDiff, MerkleTree};
 pub use mergeql::{MergePlan, MergeqlQuery, MergeqlResult};
+pub use merkle::{MerkleDiff, MerkleTree};
 pub use parquet_meta::ParquetMergeMetadata;
 pub use provenance::{ConflictRecord, ConflictTopology, MergeDecision};
 pub use schema_evolution::{SchemaChange, SchemaEvolutionResult, SchemaPolicy};
@@ -53,8 +53,17 @@ pub(crate) struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Start reading `v`, which must be a map.
     pub(crate) fn new(name: &'static str, v: &'a Value) -> Result<Self, DecodeError> {
-        let entries = v.as_map().ok_or_else(|| DecodeError::shape(name, format!("payload must be a dict, found {}", v.type_name())))?;
-        Ok(Fields { name, entries, used: alloc::vec![false; entries.len()] })
+        let entries = v.as_map().ok_or_else(|| {
+            DecodeError::shape(
+                name,
+                format!("payload must be a dict, found {}", v.type_name()),
+            )
+        })?;
+        Ok(Fields {
+            name,
+            entries,
+            used: alloc::vec![false; entries.len()],
+        })
     }
 
     /// A shape error for this type.
@@ -77,16 +86,22 @@ impl<'a> Fields<'a> {
 
     /// A required field.
     pub(crate) fn req(&mut self, key: &str) -> Result<&'a Value, DecodeError> {
-        self.take(key).ok_or_else(|| self.err(format!("missing field \"{key}\"")))
+        self.take(key)
+            .ok_or_else(|| self.err(format!("missing field \"{key}\"")))
     }
 
     fn wrong(&self, key: &str, want: &str, v: &Value) -> DecodeError {
-        self.err(format!("field \"{key}\" must be {want}, found {}", v.type_name()))
+        self.err(format!(
+            "field \"{key}\" must be {want}, found {}",
+            v.type_name()
+        ))
     }
 
     /// Check a field's value is a string.
     pub(crate) fn as_string(&self, key: &str, v: &Value) -> Result<String, DecodeError> {
-        v.as_str().map(String::from).ok_or_else(|| self.wrong(key, "a str", v))
+        v.as_str()
+            .map(String::from)
+            .ok_or_else(|| self.wrong(key, "a str", v))
     }
     /// Required string.
     pub(crate) fn req_str(&mut self, key: &str) -> Result<String, DecodeError> {
@@ -154,7 +169,11 @@ impl<'a> Fields<'a> {
         }
     }
     /// Check a field's value is a dict and copy it.
-    pub(crate) fn as_dict(&self, key: &str, v: &Value) -> Result<OrderedMap<Value, Value>, DecodeError> {
+    pub(crate) fn as_dict(
+        &self,
+        key: &str,
+        v: &Value,
+    ) -> Result<OrderedMap<Value, Value>, DecodeError> {
         match v {
             Value::Map(m) => Ok(m.iter().cloned().collect()),
             _ => Err(self.wrong(key, "a dict", v)),
@@ -166,14 +185,20 @@ impl<'a> Fields<'a> {
         self.as_dict(key, v)
     }
     /// Dict, empty when absent.
-    pub(crate) fn dict_or_empty(&mut self, key: &str) -> Result<OrderedMap<Value, Value>, DecodeError> {
+    pub(crate) fn dict_or_empty(
+        &mut self,
+        key: &str,
+    ) -> Result<OrderedMap<Value, Value>, DecodeError> {
         match self.take(key) {
             None => Ok(OrderedMap::new()),
             Some(v) => self.as_dict(key, v),
         }
     }
     /// Optional dict (absent or null → None).
-    pub(crate) fn opt_dict(&mut self, key: &str) -> Result<Option<OrderedMap<Value, Value>>, DecodeError> {
+    pub(crate) fn opt_dict(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<OrderedMap<Value, Value>>, DecodeError> {
         match self.take(key) {
             None | Some(Value::None) => Ok(None),
             Some(v) => self.as_dict(key, v).map(Some),
@@ -200,15 +225,31 @@ impl<'a> Fields<'a> {
         items
             .iter()
             .enumerate()
-            .map(|(i, v)| v.as_str().map(String::from).ok_or_else(|| self.err(format!("field \"{key}\"[{i}] must be a str, found {}", v.type_name()))))
+            .map(|(i, v)| {
+                v.as_str().map(String::from).ok_or_else(|| {
+                    self.err(format!(
+                        "field \"{key}\"[{i}] must be a str, found {}",
+                        v.type_name()
+                    ))
+                })
+            })
             .collect()
     }
     /// A dict whose keys are strings.
-    pub(crate) fn str_keyed(&self, key: &str, v: &Value) -> Result<OrderedMap<String, Value>, DecodeError> {
+    pub(crate) fn str_keyed(
+        &self,
+        key: &str,
+        v: &Value,
+    ) -> Result<OrderedMap<String, Value>, DecodeError> {
         let m = v.as_map().ok_or_else(|| self.wrong(key, "a dict", v))?;
         let mut out = OrderedMap::new();
         for (k, val) in m {
-            let k = k.as_str().ok_or_else(|| self.err(format!("keys of field \"{key}\" must be str, found {}", k.type_name())))?;
+            let k = k.as_str().ok_or_else(|| {
+                self.err(format!(
+                    "keys of field \"{key}\" must be str, found {}",
+                    k.type_name()
+                ))
+            })?;
             out.insert(String::from(k), val.clone());
         }
         Ok(out)
@@ -216,13 +257,22 @@ impl<'a> Fields<'a> {
 
     /// Everything not read, in order (duplicates collapse as in a Python dict).
     pub(crate) fn rest(self) -> Extra {
-        self.entries.iter().zip(self.used).filter(|(_, u)| !u).map(|(e, _)| e.clone()).collect()
+        self.entries
+            .iter()
+            .zip(self.used)
+            .filter(|(_, u)| !u)
+            .map(|(e, _)| e.clone())
+            .collect()
     }
 }
 
 /// Map with string keys → `Value::Map`.
 pub(crate) fn str_map_value<V>(m: &OrderedMap<String, V>, f: impl Fn(&V) -> Value) -> Value {
-    Value::Map(m.iter().map(|(k, v)| (Value::str(k.as_str()), f(v))).collect())
+    Value::Map(
+        m.iter()
+            .map(|(k, v)| (Value::str(k.as_str()), f(v)))
+            .collect(),
+    )
 }
 
 /// `OrderedMap<Value, Value>` → `Value::Map`.
@@ -258,7 +308,10 @@ pub(crate) fn merge_extra(a: &Extra, b: &Extra) -> Extra {
 /// The larger of two numbers by value; on a numeric tie (1 and 1.0) the
 /// larger in the [`Value`] order, so the choice is deterministic.
 pub(crate) fn max_num(a: &Value, b: &Value) -> Value {
-    let (x, y) = (a.as_f64().unwrap_or(f64::NEG_INFINITY), b.as_f64().unwrap_or(f64::NEG_INFINITY));
+    let (x, y) = (
+        a.as_f64().unwrap_or(f64::NEG_INFINITY),
+        b.as_f64().unwrap_or(f64::NEG_INFINITY),
+    );
     match x.total_cmp(&y) {
         core::cmp::Ordering::Greater => a.clone(),
         core::cmp::Ordering::Less => b.clone(),
@@ -268,7 +321,10 @@ pub(crate) fn max_num(a: &Value, b: &Value) -> Value {
 
 /// Build a payload map from string-keyed entries.
 pub(crate) fn obj(entries: Vec<(&str, Value)>) -> Vec<(Value, Value)> {
-    entries.into_iter().map(|(k, v)| (Value::str(k), v)).collect()
+    entries
+        .into_iter()
+        .map(|(k, v)| (Value::str(k), v))
+        .collect()
 }
 
 /// Finish a 0x50–0x55 payload: extras, then the `"__type"` key the reference

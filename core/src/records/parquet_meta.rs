@@ -43,7 +43,10 @@ impl WireType for ParquetMergeMetadata {
             ("strategies", dict_value(&self.strategies)),
             ("provenance_enabled", Value::Bool(self.provenance_enabled)),
             ("schema_version", Value::str(self.schema_version.as_str())),
-            ("created_at", self.created_at.as_deref().map_or(Value::None, Value::str)),
+            (
+                "created_at",
+                self.created_at.as_deref().map_or(Value::None, Value::str)
+            ),
             ("source_count", Value::Int(self.source_count)),
             ("merge_count", Value::Int(self.merge_count)),
         ]);

@@ -101,7 +101,10 @@ impl ConflictRecord {
             ("key", self.key.clone()),
             ("origin", Value::str(self.origin.as_str())),
             ("conflict_count", Value::Int(self.conflict_count())),
-            ("decisions", Value::List(self.decisions.iter().map(MergeDecision::to_value).collect())),
+            (
+                "decisions",
+                Value::List(self.decisions.iter().map(MergeDecision::to_value).collect())
+            ),
         ]);
         push_extra(&mut out, &self.extra);
         out
@@ -114,9 +117,17 @@ impl ConflictRecord {
         f.take("conflict_count");
         let mut decisions = Vec::new();
         for (i, d) in f.list_or_empty("decisions")?.iter().enumerate() {
-            decisions.push(MergeDecision::from_value(d).map_err(|e| nested(f, &alloc::format!("decisions[{i}]"), e))?);
+            decisions.push(
+                MergeDecision::from_value(d)
+                    .map_err(|e| nested(f, &alloc::format!("decisions[{i}]"), e))?,
+            );
         }
-        Ok(ConflictRecord { key, origin, decisions, extra: Extra::new() })
+        Ok(ConflictRecord {
+            key,
+            origin,
+            decisions,
+            extra: Extra::new(),
+        })
     }
 
     /// Canonical identity of the record (payload without `"__type"`, sorted).
@@ -127,14 +138,22 @@ impl ConflictRecord {
     }
 
     fn decision_set(&self) -> Vec<Value> {
-        let mut v: Vec<Value> = self.decisions.iter().map(|d| d.to_value().sorted()).collect();
+        let mut v: Vec<Value> = self
+            .decisions
+            .iter()
+            .map(|d| d.to_value().sorted())
+            .collect();
         v.sort();
         v.dedup();
         v
     }
 
     fn canonical_decisions(&self) -> Vec<MergeDecision> {
-        let mut v: Vec<(Value, &MergeDecision)> = self.decisions.iter().map(|d| (d.to_value().sorted(), d)).collect();
+        let mut v: Vec<(Value, &MergeDecision)> = self
+            .decisions
+            .iter()
+            .map(|d| (d.to_value().sorted(), d))
+            .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v.dedup_by(|a, b| a.0 == b.0);
         v.into_iter().map(|(_, d)| d.clone()).collect()
@@ -143,7 +162,10 @@ impl ConflictRecord {
 
 impl PartialEq for ConflictRecord {
     fn eq(&self, other: &Self) -> bool {
-        self.key.sorted() == other.key.sorted() && self.origin == other.origin && self.extra == other.extra && self.decision_set() == other.decision_set()
+        self.key.sorted() == other.key.sorted()
+            && self.origin == other.origin
+            && self.extra == other.extra
+            && self.decision_set() == other.decision_set()
     }
 }
 
@@ -168,12 +190,20 @@ impl WireType for ConflictRecord {
 impl Merge for ConflictRecord {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
         if self.key.sorted() != other.key.sorted() || self.origin != other.origin {
-            return Err(MergeError::Invalid { type_name: RECORD, msg: String::from("records of different rows (key or origin differ) do not merge") });
+            return Err(MergeError::Invalid {
+                type_name: RECORD,
+                msg: String::from("records of different rows (key or origin differ) do not merge"),
+            });
         }
         let mut all = self.clone();
         all.decisions.extend(other.decisions.iter().cloned());
         let key = core::cmp::max(&self.key, &other.key).clone();
-        Ok(ConflictRecord { key, origin: self.origin.clone(), decisions: all.canonical_decisions(), extra: merge_extra(&self.extra, &other.extra) })
+        Ok(ConflictRecord {
+            key,
+            origin: self.origin.clone(),
+            decisions: all.canonical_decisions(),
+            extra: merge_extra(&self.extra, &other.extra),
+        })
     }
 }
 
@@ -209,8 +239,19 @@ impl ConflictTopology {
 
 impl PartialEq for ConflictTopology {
     fn eq(&self, o: &Self) -> bool {
-        (self.total_rows, self.merged_rows, self.unique_a_rows, self.unique_b_rows, self.total_conflicts) == (o.total_rows, o.merged_rows, o.unique_a_rows, o.unique_b_rows, o.total_conflicts)
-            && self.duration_ms == o.duration_ms
+        (
+            self.total_rows,
+            self.merged_rows,
+            self.unique_a_rows,
+            self.unique_b_rows,
+            self.total_conflicts,
+        ) == (
+            o.total_rows,
+            o.merged_rows,
+            o.unique_a_rows,
+            o.unique_b_rows,
+            o.total_conflicts,
+        ) && self.duration_ms == o.duration_ms
             && self.extra == o.extra
             && self.record_set() == o.record_set()
     }
@@ -227,7 +268,15 @@ impl WireType for ConflictTopology {
             ("unique_b_rows", Value::Int(self.unique_b_rows)),
             ("total_conflicts", Value::Int(self.total_conflicts)),
             ("duration_ms", self.duration_ms.clone()),
-            ("records", Value::List(self.records.iter().map(|r| Value::Map(r.fields())).collect())),
+            (
+                "records",
+                Value::List(
+                    self.records
+                        .iter()
+                        .map(|r| Value::Map(r.fields()))
+                        .collect()
+                )
+            ),
         ]);
         finish_tagged(out, &self.extra, LOG)
     }
@@ -237,8 +286,14 @@ impl WireType for ConflictTopology {
         f.take("__type");
         let mut records = Vec::new();
         for (i, r) in f.list_or_empty("records")?.iter().enumerate() {
-            let mut rf = Fields::new(LOG, r).map_err(|_| f.err(alloc::format!("records[{i}] must be a dict, found {}", r.type_name())))?;
-            let mut rec = ConflictRecord::read(&mut rf).map_err(|e| nested(&f, &alloc::format!("records[{i}]"), e))?;
+            let mut rf = Fields::new(LOG, r).map_err(|_| {
+                f.err(alloc::format!(
+                    "records[{i}] must be a dict, found {}",
+                    r.type_name()
+                ))
+            })?;
+            let mut rec = ConflictRecord::read(&mut rf)
+                .map_err(|e| nested(&f, &alloc::format!("records[{i}]"), e))?;
             rec.extra = rf.rest();
             records.push(rec);
         }
@@ -257,12 +312,20 @@ impl WireType for ConflictTopology {
 
 impl Merge for ConflictTopology {
     fn merge(&self, o: &Self) -> Result<Self, MergeError> {
-        let mut all: Vec<(Value, &ConflictRecord)> = self.records.iter().chain(o.records.iter()).map(|r| (r.canonical(), r)).collect();
+        let mut all: Vec<(Value, &ConflictRecord)> = self
+            .records
+            .iter()
+            .chain(o.records.iter())
+            .map(|r| (r.canonical(), r))
+            .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all.dedup_by(|a, b| a.0 == b.0);
         let records = all
             .into_iter()
-            .map(|(_, r)| ConflictRecord { decisions: r.canonical_decisions(), ..r.clone() })
+            .map(|(_, r)| ConflictRecord {
+                decisions: r.canonical_decisions(),
+                ..r.clone()
+            })
             .collect();
         Ok(ConflictTopology {
             records,

@@ -139,7 +139,10 @@ impl WireType for SchemaEvolutionResult {
     fn to_value(&self) -> Value {
         let mut out = obj(alloc::vec![
             ("resolved_schema", dict_value(&self.resolved_schema)),
-            ("changes", Value::List(self.changes.iter().map(SchemaChange::to_value).collect())),
+            (
+                "changes",
+                Value::List(self.changes.iter().map(SchemaChange::to_value).collect())
+            ),
             ("defaults", dict_value(&self.defaults)),
             ("policy_used", Value::str(self.policy_used.as_str())),
             ("is_compatible", Value::Bool(self.is_compatible)),
@@ -164,7 +167,15 @@ impl WireType for SchemaEvolutionResult {
         let policy_used = SchemaPolicy::from_wire(&p).ok_or_else(|| f.err(alloc::format!("field \"policy_used\" must be union, intersection, left_priority or right_priority, found {p:?}")))?;
         let is_compatible = f.req_bool("is_compatible")?;
         let warnings = f.list_or_empty("warnings")?.to_vec();
-        Ok(SchemaEvolutionResult { resolved_schema, changes, defaults, policy_used, is_compatible, warnings, extra: f.rest() })
+        Ok(SchemaEvolutionResult {
+            resolved_schema,
+            changes,
+            defaults,
+            policy_used,
+            is_compatible,
+            warnings,
+            extra: f.rest(),
+        })
     }
 }
 

@@ -57,13 +57,19 @@ impl Eq for MergeableBloom {}
 /// The reference's optimal bit count for `n` items at false-positive rate `p`.
 pub fn optimal_size(n: i64, p: f64) -> Result<u64, DecodeError> {
     if !(p > 0.0 && p.is_finite()) {
-        return Err(DecodeError::shape(NAME, format!("fp_rate must be a positive finite float, got {p}")));
+        return Err(DecodeError::shape(
+            NAME,
+            format!("fp_rate must be a positive finite float, got {p}"),
+        ));
     }
     let ln2 = super::ln(2.0);
     let m = -(n as f64) * super::ln(p) / (ln2 * ln2);
     let m = libm::ceil(m);
     if m.is_nan() || m > MAX_SIZE_BITS as f64 {
-        return Err(DecodeError::shape(NAME, format!("capacity {n} at fp_rate {p} needs more than {MAX_SIZE_BITS} bits")));
+        return Err(DecodeError::shape(
+            NAME,
+            format!("capacity {n} at fp_rate {p} needs more than {MAX_SIZE_BITS} bits"),
+        ));
     }
     Ok(if m < 64.0 { 64 } else { m as u64 })
 }
@@ -90,9 +96,21 @@ impl MergeableBloom {
     }
 
     /// An empty filter with explicit `size` and `num_hashes`.
-    pub fn with_parameters(capacity: i64, fp_rate: f64, size: u64, num_hashes: u64) -> Result<Self, DecodeError> {
+    pub fn with_parameters(
+        capacity: i64,
+        fp_rate: f64,
+        size: u64,
+        num_hashes: u64,
+    ) -> Result<Self, DecodeError> {
         check_params(size, num_hashes)?;
-        Ok(MergeableBloom { capacity, fp_rate, size, num_hashes, bits: vec![0; size.div_ceil(8) as usize], count: 0 })
+        Ok(MergeableBloom {
+            capacity,
+            fp_rate,
+            size,
+            num_hashes,
+            bits: vec![0; size.div_ceil(8) as usize],
+            count: 0,
+        })
     }
 
     /// Expected number of items (as given; only used for sizing).
@@ -148,17 +166,29 @@ impl MergeableBloom {
     /// Add many `int` items (same result as `add_int` on each; hashed in
     /// parallel lanes, and on several threads for large inputs with `std`).
     pub fn add_ints(&mut self, items: &[i64]) {
-        self.add_hashed(items.len(), |f| super::hash::for_each_h64_pair_int(items, SEED_H1, SEED_H2, f));
+        self.add_hashed(items.len(), |f| {
+            super::hash::for_each_h64_pair_int(items, SEED_H1, SEED_H2, f)
+        });
     }
 
     /// Add many `str` items (same result as `add_str` on each).
     pub fn add_strs<S: AsRef<str> + Sync>(&mut self, items: &[S]) {
-        self.add_hashed(items.len(), |f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, |s| ItemHash::of_str(s.as_ref()), f));
+        self.add_hashed(items.len(), |f| {
+            super::hash::for_each_h64_pair(
+                items,
+                SEED_H1,
+                SEED_H2,
+                |s| ItemHash::of_str(s.as_ref()),
+                f,
+            )
+        });
     }
 
     /// Add many items of any kind (same result as `add` on each).
     pub fn add_values(&mut self, items: &[Value]) {
-        self.add_hashed(items.len(), |f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, ItemHash::of_value, f));
+        self.add_hashed(items.len(), |f| {
+            super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, ItemHash::of_value, f)
+        });
     }
 
     /// Add `n` items whose hash pairs `hash_all` hands to its callback.
@@ -166,7 +196,9 @@ impl MergeableBloom {
         let mut this = core::mem::take(&mut self.bits);
         let (size, k) = (self.size, self.num_hashes);
         hash_all(&mut |h1, h2| {
-            for_each_position(h1, h2, size, k, |pos| this[(pos >> 3) as usize] |= 1 << (pos & 7));
+            for_each_position(h1, h2, size, k, |pos| {
+                this[(pos >> 3) as usize] |= 1 << (pos & 7)
+            });
         });
         self.bits = this;
         self.count = self.count.saturating_add(n as i64);
@@ -176,7 +208,9 @@ impl MergeableBloom {
     #[inline]
     pub fn add_h1h2(&mut self, h1: u64, h2: u64) {
         let (size, bits) = (self.size, &mut self.bits);
-        for_each_position(h1, h2, size, self.num_hashes, |pos| bits[(pos >> 3) as usize] |= 1 << (pos & 7));
+        for_each_position(h1, h2, size, self.num_hashes, |pos| {
+            bits[(pos >> 3) as usize] |= 1 << (pos & 7)
+        });
         self.count = self.count.saturating_add(1);
     }
 
@@ -231,7 +265,12 @@ impl MergeableBloom {
     /// The frame, byte-identical to [`crate::wire::encode_typed`] but
     /// without building a [`Value`] per byte.
     pub fn to_bytes(&self, compress: bool) -> Result<Vec<u8>, DecodeError> {
-        super::frame_with(TypeTag::Bloom, compress, 160 + self.bits_encoded_len(), |out| self.encode_payload(out))
+        super::frame_with(
+            TypeTag::Bloom,
+            compress,
+            160 + self.bits_encoded_len(),
+            |out| self.encode_payload(out),
+        )
     }
 
     /// Bytes the codec takes for `bits` (without the list header).
@@ -278,10 +317,16 @@ impl MergeableBloom {
 
 fn check_params(size: u64, num_hashes: u64) -> Result<(), DecodeError> {
     if size == 0 || size > MAX_SIZE_BITS {
-        return Err(DecodeError::shape(NAME, format!("field 'size' must be 1..={MAX_SIZE_BITS}, got {size}")));
+        return Err(DecodeError::shape(
+            NAME,
+            format!("field 'size' must be 1..={MAX_SIZE_BITS}, got {size}"),
+        ));
     }
     if num_hashes == 0 || num_hashes > MAX_NUM_HASHES {
-        return Err(DecodeError::shape(NAME, format!("field 'num_hashes' must be 1..={MAX_NUM_HASHES}, got {num_hashes}")));
+        return Err(DecodeError::shape(
+            NAME,
+            format!("field 'num_hashes' must be 1..={MAX_NUM_HASHES}, got {num_hashes}"),
+        ));
     }
     Ok(())
 }
@@ -312,18 +357,38 @@ impl Merge for MergeableBloom {
         if self.size != other.size || self.num_hashes != other.num_hashes {
             return Err(MergeError::ParameterMismatch {
                 type_name: NAME,
-                detail: format!("(size, num_hashes) ({}, {}) vs ({}, {})", self.size, self.num_hashes, other.size, other.num_hashes),
+                detail: format!(
+                    "(size, num_hashes) ({}, {}) vs ({}, {})",
+                    self.size, self.num_hashes, other.size, other.num_hashes
+                ),
             });
         }
-        let bits = self.bits.iter().zip(&other.bits).map(|(a, b)| a | b).collect();
-        let (capacity, fp_rate) = if (other.capacity, other.fp_rate.to_bits()) != (self.capacity, self.fp_rate.to_bits())
-            && other.capacity.cmp(&self.capacity).then(other.fp_rate.total_cmp(&self.fp_rate)).is_gt()
+        let bits = self
+            .bits
+            .iter()
+            .zip(&other.bits)
+            .map(|(a, b)| a | b)
+            .collect();
+        let (capacity, fp_rate) = if (other.capacity, other.fp_rate.to_bits())
+            != (self.capacity, self.fp_rate.to_bits())
+            && other
+                .capacity
+                .cmp(&self.capacity)
+                .then(other.fp_rate.total_cmp(&self.fp_rate))
+                .is_gt()
         {
             (other.capacity, other.fp_rate)
         } else {
             (self.capacity, self.fp_rate)
         };
-        let mut out = MergeableBloom { capacity, fp_rate, size: self.size, num_hashes: self.num_hashes, bits, count: 0 };
+        let mut out = MergeableBloom {
+            capacity,
+            fp_rate,
+            size: self.size,
+            num_hashes: self.num_hashes,
+            bits,
+            count: 0,
+        };
         out.count = out.count_from_bits();
         Ok(out)
     }
@@ -339,7 +404,10 @@ impl WireType for MergeableBloom {
             ("fp_rate", Value::Float(self.fp_rate)),
             ("size", Value::Int(self.size as i64)),
             ("num_hashes", Value::Int(self.num_hashes as i64)),
-            ("bits", Value::List(self.bits.iter().map(|&b| Value::Int(b as i64)).collect())),
+            (
+                "bits",
+                Value::List(self.bits.iter().map(|&b| Value::Int(b as i64)).collect()),
+            ),
             ("count", Value::Int(self.count)),
         ])
     }
@@ -357,30 +425,58 @@ impl WireType for MergeableBloom {
         let size = int_field("size")?;
         let num_hashes = int_field("num_hashes")?;
         if size <= 0 {
-            return Err(DecodeError::shape(NAME, format!("field 'size' must be positive, got {size}")));
+            return Err(DecodeError::shape(
+                NAME,
+                format!("field 'size' must be positive, got {size}"),
+            ));
         }
         if num_hashes <= 0 {
-            return Err(DecodeError::shape(NAME, format!("field 'num_hashes' must be positive, got {num_hashes}")));
+            return Err(DecodeError::shape(
+                NAME,
+                format!("field 'num_hashes' must be positive, got {num_hashes}"),
+            ));
         }
         let (size, num_hashes) = (size as u64, num_hashes as u64);
         check_params(size, num_hashes)?;
         let list = v.get("bits").ok_or_else(|| bad("missing field 'bits'"))?;
-        let list = list.as_list().ok_or_else(|| bad("field 'bits' must be a list"))?;
+        let list = list
+            .as_list()
+            .ok_or_else(|| bad("field 'bits' must be a list"))?;
         let want = size.div_ceil(8);
         if list.len() as u64 != want {
-            return Err(DecodeError::shape(NAME, format!("field 'bits' must have {want} bytes for size {size}, got {}", list.len())));
+            return Err(DecodeError::shape(
+                NAME,
+                format!(
+                    "field 'bits' must have {want} bytes for size {size}, got {}",
+                    list.len()
+                ),
+            ));
         }
         let mut bits = Vec::with_capacity(list.len());
         for (i, b) in list.iter().enumerate() {
             match b.as_int() {
                 Some(x) if (0..=255).contains(&x) => bits.push(x as u8),
-                _ => return Err(DecodeError::shape(NAME, format!("field 'bits'[{i}] must be an int in 0..=255"))),
+                _ => {
+                    return Err(DecodeError::shape(
+                        NAME,
+                        format!("field 'bits'[{i}] must be an int in 0..=255"),
+                    ))
+                }
             }
         }
         let count = match v.get("count") {
             None => 0,
-            Some(c) => c.as_int().ok_or_else(|| bad("field 'count' must be an int"))?,
+            Some(c) => c
+                .as_int()
+                .ok_or_else(|| bad("field 'count' must be an int"))?,
         };
-        Ok(MergeableBloom { capacity, fp_rate, size, num_hashes, bits, count })
+        Ok(MergeableBloom {
+            capacity,
+            fp_rate,
+            size,
+            num_hashes,
+            bits,
+            count,
+        })
     }
 }

@@ -50,7 +50,10 @@ impl Eq for MergeableCms {}
 
 fn check_dims(width: i64, depth: i64) -> Result<(u64, u64), DecodeError> {
     if width < 1 || depth < 1 {
-        return Err(DecodeError::shape(NAME, format!("width and depth must be >= 1, got ({width}, {depth})")));
+        return Err(DecodeError::shape(
+            NAME,
+            format!("width and depth must be >= 1, got ({width}, {depth})"),
+        ));
     }
     let (w, d) = (width as u64, depth as u64);
     if d > MAX_DEPTH || w.checked_mul(d).is_none_or(|c| c > MAX_CELLS) {
@@ -64,7 +67,12 @@ impl MergeableCms {
     /// `width · depth <= MAX_CELLS`.
     pub fn new(width: i64, depth: i64) -> Result<Self, DecodeError> {
         let (w, d) = check_dims(width, depth)?;
-        Ok(MergeableCms { width: w, depth: d, table: vec![0; (w * d) as usize], total: 0 })
+        Ok(MergeableCms {
+            width: w,
+            depth: d,
+            table: vec![0; (w * d) as usize],
+            total: 0,
+        })
     }
 
     /// Columns per row.
@@ -118,12 +126,22 @@ impl MergeableCms {
 
     /// Add each `str` once (same result as `add_str(s, 1)` on each).
     pub fn add_strs<S: AsRef<str> + Sync>(&mut self, items: &[S]) {
-        self.add_hashed(|f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, |s| ItemHash::of_str(s.as_ref()), f));
+        self.add_hashed(|f| {
+            super::hash::for_each_h64_pair(
+                items,
+                SEED_H1,
+                SEED_H2,
+                |s| ItemHash::of_str(s.as_ref()),
+                f,
+            )
+        });
     }
 
     /// Add each item once (same result as `add(item, 1)` on each).
     pub fn add_values(&mut self, items: &[Value]) {
-        self.add_hashed(|f| super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, ItemHash::of_value, f));
+        self.add_hashed(|f| {
+            super::hash::for_each_h64_pair(items, SEED_H1, SEED_H2, ItemHash::of_value, f)
+        });
     }
 
     /// Add the items whose hash pairs `hash_all` hands to its callback.
@@ -173,14 +191,21 @@ impl MergeableCms {
         let (h1, h2) = item.h64_pair(SEED_H1, SEED_H2);
         let w = self.width as usize;
         let mut min = i64::MAX;
-        for_each_column(h1, h2, self.width, self.depth, |row, col| min = min.min(self.table[row * w + col as usize]));
+        for_each_column(h1, h2, self.width, self.depth, |row, col| {
+            min = min.min(self.table[row * w + col as usize])
+        });
         min
     }
 
     /// The frame, byte-identical to [`crate::wire::encode_typed`] but
     /// without building a [`Value`] per cell.
     pub fn to_bytes(&self, compress: bool) -> Result<Vec<u8>, DecodeError> {
-        super::frame_with(TypeTag::Cms, compress, 96 + 5 * self.depth as usize + 2 * self.table.len(), |out| self.encode_payload(out))
+        super::frame_with(
+            TypeTag::Cms,
+            compress,
+            96 + 5 * self.depth as usize + 2 * self.table.len(),
+            |out| self.encode_payload(out),
+        )
     }
 
     /// Encode the payload straight into bytes.
@@ -225,11 +250,24 @@ impl Merge for MergeableCms {
         if self.width != other.width || self.depth != other.depth {
             return Err(MergeError::ParameterMismatch {
                 type_name: NAME,
-                detail: format!("(width, depth) ({}, {}) vs ({}, {})", self.width, self.depth, other.width, other.depth),
+                detail: format!(
+                    "(width, depth) ({}, {}) vs ({}, {})",
+                    self.width, self.depth, other.width, other.depth
+                ),
             });
         }
-        let table = self.table.iter().zip(&other.table).map(|(a, b)| *a.max(b)).collect();
-        Ok(MergeableCms { width: self.width, depth: self.depth, table, total: self.total.max(other.total) })
+        let table = self
+            .table
+            .iter()
+            .zip(&other.table)
+            .map(|(a, b)| *a.max(b))
+            .collect();
+        Ok(MergeableCms {
+            width: self.width,
+            depth: self.depth,
+            table,
+            total: self.total.max(other.total),
+        })
     }
 }
 
@@ -237,7 +275,11 @@ impl WireType for MergeableCms {
     const TAG: TypeTag = TypeTag::Cms;
 
     fn to_value(&self) -> Value {
-        let rows = self.table.chunks_exact(self.width as usize).map(|r| Value::List(r.iter().map(|&c| Value::Int(c)).collect())).collect();
+        let rows = self
+            .table
+            .chunks_exact(self.width as usize)
+            .map(|r| Value::List(r.iter().map(|&c| Value::Int(c)).collect()))
+            .collect();
         Value::map([
             ("type", Value::str(NAME)),
             ("width", Value::Int(self.width as i64)),
@@ -253,26 +295,43 @@ impl WireType for MergeableCms {
         let int_field = |k: &str| super::int_field(v, NAME, k);
         let (width, depth) = check_dims(int_field("width")?, int_field("depth")?)?;
         let rows = v.get("table").ok_or_else(|| bad("missing field 'table'"))?;
-        let rows = rows.as_list().ok_or_else(|| bad("field 'table' must be a list of rows"))?;
+        let rows = rows
+            .as_list()
+            .ok_or_else(|| bad("field 'table' must be a list of rows"))?;
         if rows.len() as u64 != depth {
-            return Err(DecodeError::shape(NAME, format!("field 'table' must have {depth} rows, got {}", rows.len())));
+            return Err(DecodeError::shape(
+                NAME,
+                format!("field 'table' must have {depth} rows, got {}", rows.len()),
+            ));
         }
         for (r, row) in rows.iter().enumerate() {
             let n = row.as_list().map(<[Value]>::len);
             if n.map(|n| n as u64) != Some(width) {
-                return Err(DecodeError::shape(NAME, format!("field 'table'[{r}] must be a list of {width} ints")));
+                return Err(DecodeError::shape(
+                    NAME,
+                    format!("field 'table'[{r}] must be a list of {width} ints"),
+                ));
             }
         }
         let mut table = Vec::with_capacity((width * depth) as usize);
         for (r, row) in rows.iter().enumerate() {
             for (c, cell) in row.as_list().unwrap_or_default().iter().enumerate() {
-                table.push(cell.as_int().ok_or_else(|| DecodeError::shape(NAME, format!("field 'table'[{r}][{c}] must be an int")))?);
+                table.push(cell.as_int().ok_or_else(|| {
+                    DecodeError::shape(NAME, format!("field 'table'[{r}][{c}] must be an int"))
+                })?);
             }
         }
         let total = match v.get("total") {
             None => 0,
-            Some(t) => t.as_int().ok_or_else(|| bad("field 'total' must be an int"))?,
+            Some(t) => t
+                .as_int()
+                .ok_or_else(|| bad("field 'total' must be an int"))?,
         };
-        Ok(MergeableCms { width, depth, table, total })
+        Ok(MergeableCms {
+            width,
+            depth,
+            table,
+            total,
+        })
     }
 }

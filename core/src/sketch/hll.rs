@@ -36,9 +36,15 @@ impl MergeableHll {
     /// An empty sketch; `precision` must be in 4..=18.
     pub fn new(precision: u8) -> Result<Self, DecodeError> {
         if !(MIN_PRECISION..=MAX_PRECISION).contains(&precision) {
-            return Err(DecodeError::shape(NAME, format!("precision must be 4-18, got {precision}")));
+            return Err(DecodeError::shape(
+                NAME,
+                format!("precision must be 4-18, got {precision}"),
+            ));
         }
-        Ok(MergeableHll { precision, registers: vec![0; 1 << precision] })
+        Ok(MergeableHll {
+            precision,
+            registers: vec![0; 1 << precision],
+        })
     }
 
     /// The precision `p`.
@@ -85,7 +91,12 @@ impl MergeableHll {
     pub fn add_strs<S: AsRef<str> + Sync>(&mut self, items: &[S]) {
         let p = self.precision;
         let regs = &mut self.registers;
-        super::hash::for_each_h64(items, 0, |s| ItemHash::of_str(s.as_ref()), |h| bump(regs, p, h));
+        super::hash::for_each_h64(
+            items,
+            0,
+            |s| ItemHash::of_str(s.as_ref()),
+            |h| bump(regs, p, h),
+        );
     }
 
     /// Add many items of any kind (same result as `add` on each).
@@ -147,7 +158,12 @@ impl MergeableHll {
     /// The frame, byte-identical to [`crate::wire::encode_typed`] but
     /// without building a [`Value`] per register.
     pub fn to_bytes(&self, compress: bool) -> Result<Vec<u8>, DecodeError> {
-        super::frame_with(TypeTag::Hll, compress, 64 + 2 * self.registers.len(), |out| self.encode_payload(out))
+        super::frame_with(
+            TypeTag::Hll,
+            compress,
+            64 + 2 * self.registers.len(),
+            |out| self.encode_payload(out),
+        )
     }
 
     /// Encode the payload (`to_value` through the codec) straight into bytes,
@@ -189,7 +205,11 @@ pub fn index_rank(h: u64, p: u8) -> (usize, u8) {
     let idx = (h >> (64 - p)) as usize;
     let window_bits = 64 - p;
     let window = (h << p) & ((1u64 << window_bits) - 1);
-    let zeros = if window == 0 { window_bits } else { window.leading_zeros() - p };
+    let zeros = if window == 0 {
+        window_bits
+    } else {
+        window.leading_zeros() - p
+    };
     (idx, (zeros + 1) as u8)
 }
 
@@ -201,8 +221,16 @@ impl Merge for MergeableHll {
                 detail: format!("precision {} vs {}", self.precision, other.precision),
             });
         }
-        let registers = self.registers.iter().zip(&other.registers).map(|(a, b)| *a.max(b)).collect();
-        Ok(MergeableHll { precision: self.precision, registers })
+        let registers = self
+            .registers
+            .iter()
+            .zip(&other.registers)
+            .map(|(a, b)| *a.max(b))
+            .collect();
+        Ok(MergeableHll {
+            precision: self.precision,
+            registers,
+        })
     }
 }
 
@@ -213,31 +241,64 @@ impl WireType for MergeableHll {
         Value::map([
             ("type", Value::str(NAME)),
             ("precision", Value::Int(self.precision as i64)),
-            ("registers", Value::List(self.registers.iter().map(|&r| Value::Int(r as i64)).collect())),
+            (
+                "registers",
+                Value::List(
+                    self.registers
+                        .iter()
+                        .map(|&r| Value::Int(r as i64))
+                        .collect(),
+                ),
+            ),
         ])
     }
 
     fn from_value(v: &Value) -> Result<Self, DecodeError> {
         let bad = |m: &str| DecodeError::shape(NAME, m);
         super::check_payload(v, NAME)?;
-        let p = v.get("precision").ok_or_else(|| bad("missing field 'precision'"))?;
-        let p = p.as_int().ok_or_else(|| bad("field 'precision' must be an int"))?;
+        let p = v
+            .get("precision")
+            .ok_or_else(|| bad("missing field 'precision'"))?;
+        let p = p
+            .as_int()
+            .ok_or_else(|| bad("field 'precision' must be an int"))?;
         if !(MIN_PRECISION as i64..=MAX_PRECISION as i64).contains(&p) {
-            return Err(DecodeError::shape(NAME, format!("field 'precision' must be 4-18, got {p}")));
+            return Err(DecodeError::shape(
+                NAME,
+                format!("field 'precision' must be 4-18, got {p}"),
+            ));
         }
-        let regs = v.get("registers").ok_or_else(|| bad("missing field 'registers'"))?;
-        let regs = regs.as_list().ok_or_else(|| bad("field 'registers' must be a list"))?;
+        let regs = v
+            .get("registers")
+            .ok_or_else(|| bad("missing field 'registers'"))?;
+        let regs = regs
+            .as_list()
+            .ok_or_else(|| bad("field 'registers' must be a list"))?;
         let m = 1usize << p;
         if regs.len() != m {
-            return Err(DecodeError::shape(NAME, format!("field 'registers' must have {m} items for precision {p}, got {}", regs.len())));
+            return Err(DecodeError::shape(
+                NAME,
+                format!(
+                    "field 'registers' must have {m} items for precision {p}, got {}",
+                    regs.len()
+                ),
+            ));
         }
         let mut registers = Vec::with_capacity(m);
         for (i, r) in regs.iter().enumerate() {
             match r.as_int() {
                 Some(x) if (0..=255).contains(&x) => registers.push(x as u8),
-                _ => return Err(DecodeError::shape(NAME, format!("field 'registers'[{i}] must be an int in 0..=255"))),
+                _ => {
+                    return Err(DecodeError::shape(
+                        NAME,
+                        format!("field 'registers'[{i}] must be an int in 0..=255"),
+                    ))
+                }
             }
         }
-        Ok(MergeableHll { precision: p as u8, registers })
+        Ok(MergeableHll {
+            precision: p as u8,
+            registers,
+        })
     }
 }

@@ -32,22 +32,34 @@ pub(crate) fn ln(x: f64) -> f64 {
 
 /// Shape checks shared by the sketch decoders: the payload is a dict whose
 /// optional `type` names the sketch.
-pub(crate) fn check_payload(v: &crate::Value, name: &'static str) -> Result<(), crate::DecodeError> {
+pub(crate) fn check_payload(
+    v: &crate::Value,
+    name: &'static str,
+) -> Result<(), crate::DecodeError> {
     if v.as_map().is_none() {
         return Err(crate::DecodeError::shape(name, "payload is not a dict"));
     }
     match v.get("type") {
-        Some(t) if t.as_str() != Some(name) => Err(crate::DecodeError::shape(name, alloc::format!("field 'type' must be \"{name}\""))),
+        Some(t) if t.as_str() != Some(name) => Err(crate::DecodeError::shape(
+            name,
+            alloc::format!("field 'type' must be \"{name}\""),
+        )),
         _ => Ok(()),
     }
 }
 
 /// A required int field of a sketch payload.
-pub(crate) fn int_field(v: &crate::Value, name: &'static str, k: &str) -> Result<i64, crate::DecodeError> {
+pub(crate) fn int_field(
+    v: &crate::Value,
+    name: &'static str,
+    k: &str,
+) -> Result<i64, crate::DecodeError> {
     v.get(k)
         .ok_or_else(|| crate::DecodeError::shape(name, alloc::format!("missing field '{k}'")))?
         .as_int()
-        .ok_or_else(|| crate::DecodeError::shape(name, alloc::format!("field '{k}' must be an int")))
+        .ok_or_else(|| {
+            crate::DecodeError::shape(name, alloc::format!("field '{k}' must be an int"))
+        })
 }
 
 /// Direct writers for the compact codec, so big register / bit / table
@@ -101,14 +113,23 @@ pub(crate) mod wirefast {
 
 /// Wrap a directly encoded payload in a frame (same bytes as
 /// [`crate::wire::encode_typed`]).
-pub(crate) fn frame_from_payload(tag: crate::wire::TypeTag, payload: alloc::vec::Vec<u8>, compress: bool) -> Result<alloc::vec::Vec<u8>, crate::DecodeError> {
+pub(crate) fn frame_from_payload(
+    tag: crate::wire::TypeTag,
+    payload: alloc::vec::Vec<u8>,
+    compress: bool,
+) -> Result<alloc::vec::Vec<u8>, crate::DecodeError> {
     crate::wire::frame::build(tag, payload, compress)
 }
 
 /// A frame whose payload `write` appends (room for about `cap` bytes):
 /// uncompressed frames are written in place behind the header, without
 /// copying the payload; compressed ones go through [`frame_from_payload`].
-pub(crate) fn frame_with(tag: crate::wire::TypeTag, compress: bool, cap: usize, write: impl FnOnce(&mut alloc::vec::Vec<u8>)) -> Result<alloc::vec::Vec<u8>, crate::DecodeError> {
+pub(crate) fn frame_with(
+    tag: crate::wire::TypeTag,
+    compress: bool,
+    cap: usize,
+    write: impl FnOnce(&mut alloc::vec::Vec<u8>),
+) -> Result<alloc::vec::Vec<u8>, crate::DecodeError> {
     use crate::wire::header::{Header, HEADER_SIZE, PROTOCOL_VERSION};
     if compress {
         let mut payload = alloc::vec::Vec::with_capacity(cap);
@@ -119,7 +140,19 @@ pub(crate) fn frame_with(tag: crate::wire::TypeTag, compress: bool, cap: usize, 
     out.resize(HEADER_SIZE, 0);
     write(&mut out);
     let got = out.len() - HEADER_SIZE;
-    let payload_len = u32::try_from(got).map_err(|_| crate::DecodeError::LimitExceeded { what: "payload length", limit: u32::MAX as usize, got })?;
-    out[..HEADER_SIZE].copy_from_slice(&Header { version: PROTOCOL_VERSION, tag, flags: 0, payload_len }.to_bytes());
+    let payload_len = u32::try_from(got).map_err(|_| crate::DecodeError::LimitExceeded {
+        what: "payload length",
+        limit: u32::MAX as usize,
+        got,
+    })?;
+    out[..HEADER_SIZE].copy_from_slice(
+        &Header {
+            version: PROTOCOL_VERSION,
+            tag,
+            flags: 0,
+            payload_len,
+        }
+        .to_bytes(),
+    );
     Ok(out)
 }

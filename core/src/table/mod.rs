@@ -32,7 +32,10 @@ pub struct Table {
 impl Table {
     /// An empty table with these columns.
     pub fn with_columns(columns: Vec<String>) -> Table {
-        Table { columns, rows: Vec::new() }
+        Table {
+            columns,
+            rows: Vec::new(),
+        }
     }
 
     /// Index of a column by name.

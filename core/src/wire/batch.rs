@@ -23,31 +23,50 @@ pub fn encode_batch<F: AsRef<[u8]>>(frames: &[F]) -> Vec<u8> {
 /// exactly: missing or extra bytes are errors.
 pub fn split_batch<'a>(data: &'a [u8], limits: &Limits) -> Result<Vec<&'a [u8]>, DecodeError> {
     if data.len() < 4 {
-        return Err(DecodeError::Batch(format!("too short: {} bytes, need at least 4", data.len())));
+        return Err(DecodeError::Batch(format!(
+            "too short: {} bytes, need at least 4",
+            data.len()
+        )));
     }
     let count = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize;
     if count > limits.max_batch_items {
-        return Err(DecodeError::LimitExceeded { what: "batch item count", limit: limits.max_batch_items, got: count });
+        return Err(DecodeError::LimitExceeded {
+            what: "batch item count",
+            limit: limits.max_batch_items,
+            got: count,
+        });
     }
     if count.saturating_mul(4) > data.len() - 4 {
-        return Err(DecodeError::Batch(format!("count {count} does not fit in {} bytes", data.len() - 4)));
+        return Err(DecodeError::Batch(format!(
+            "count {count} does not fit in {} bytes",
+            data.len() - 4
+        )));
     }
     let mut out = Vec::with_capacity(count);
     let mut pos = 4;
     for i in 0..count {
         if data.len() - pos < 4 {
-            return Err(DecodeError::Batch(format!("truncated before item {i} of {count}")));
+            return Err(DecodeError::Batch(format!(
+                "truncated before item {i} of {count}"
+            )));
         }
-        let n = u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]) as usize;
+        let n =
+            u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]) as usize;
         pos += 4;
         if n > data.len() - pos {
-            return Err(DecodeError::Batch(format!("item {i} declares {n} bytes, {} left", data.len() - pos)));
+            return Err(DecodeError::Batch(format!(
+                "item {i} declares {n} bytes, {} left",
+                data.len() - pos
+            )));
         }
         out.push(&data[pos..pos + n]);
         pos += n;
     }
     if pos != data.len() {
-        return Err(DecodeError::Batch(format!("{} trailing bytes after {count} items", data.len() - pos)));
+        return Err(DecodeError::Batch(format!(
+            "{} trailing bytes after {count} items",
+            data.len() - pos
+        )));
     }
     Ok(out)
 }

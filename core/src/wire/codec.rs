@@ -79,7 +79,11 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
             out.extend_from_slice(b);
         }
         Value::List(items) | Value::Set(items) => {
-            out.push(if matches!(v, Value::Set(_)) { tag::SET } else { tag::LIST });
+            out.push(if matches!(v, Value::Set(_)) {
+                tag::SET
+            } else {
+                tag::LIST
+            });
             out.extend_from_slice(&(items.len() as u32).to_be_bytes());
             for item in items {
                 encode_value(item, out);
@@ -105,7 +109,11 @@ pub fn encode_to_vec(v: &Value) -> Vec<u8> {
 
 /// Decode exactly one value spanning all of `data` (trailing bytes are an error).
 pub fn decode_value(data: &[u8], limits: &Limits) -> Result<Value, DecodeError> {
-    let mut d = Decoder { data, pos: 0, max_depth: limits.max_depth };
+    let mut d = Decoder {
+        data,
+        pos: 0,
+        max_depth: limits.max_depth,
+    };
     let v = d.value(0)?;
     if d.pos != data.len() {
         return Err(DecodeError::TrailingBytes(data.len() - d.pos));
@@ -115,7 +123,11 @@ pub fn decode_value(data: &[u8], limits: &Limits) -> Result<Value, DecodeError> 
 
 /// Decode one value from the start of `data`, returning it and the bytes used.
 pub fn decode_prefix(data: &[u8], limits: &Limits) -> Result<(Value, usize), DecodeError> {
-    let mut d = Decoder { data, pos: 0, max_depth: limits.max_depth };
+    let mut d = Decoder {
+        data,
+        pos: 0,
+        max_depth: limits.max_depth,
+    };
     let v = d.value(0)?;
     Ok((v, d.pos))
 }
@@ -130,7 +142,10 @@ impl<'a> Decoder<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let left = self.data.len() - self.pos;
         if n > left {
-            return Err(DecodeError::Truncated { offset: self.pos, needed: n - left });
+            return Err(DecodeError::Truncated {
+                offset: self.pos,
+                needed: n - left,
+            });
         }
         let s = &self.data[self.pos..self.pos + n];
         self.pos += n;
@@ -148,7 +163,10 @@ impl<'a> Decoder<'a> {
         let n = self.u32()?;
         let left = self.data.len() - self.pos;
         if n.saturating_mul(min_item) > left {
-            return Err(DecodeError::Truncated { offset: at, needed: n.saturating_mul(min_item) - left });
+            return Err(DecodeError::Truncated {
+                offset: at,
+                needed: n.saturating_mul(min_item) - left,
+            });
         }
         Ok(n)
     }
@@ -167,13 +185,17 @@ impl<'a> Decoder<'a> {
             }
             tag::FLOAT64 => {
                 let b = self.take(8)?;
-                Value::Float(f64::from_bits(u64::from_be_bytes(b.try_into().expect("8 bytes"))))
+                Value::Float(f64::from_bits(u64::from_be_bytes(
+                    b.try_into().expect("8 bytes"),
+                )))
             }
             tag::STR => {
                 let n = self.u32()?;
                 let start = self.pos;
                 let b = self.take(n)?;
-                Value::Str(String::from(core::str::from_utf8(b).map_err(|_| DecodeError::InvalidUtf8(start))?))
+                Value::Str(String::from(
+                    core::str::from_utf8(b).map_err(|_| DecodeError::InvalidUtf8(start))?,
+                ))
             }
             tag::BYTES => {
                 let n = self.u32()?;
@@ -203,13 +225,22 @@ impl<'a> Decoder<'a> {
                 }
                 Value::Map(entries)
             }
-            other => return Err(DecodeError::UnknownValueTag { tag: other, offset: at }),
+            other => {
+                return Err(DecodeError::UnknownValueTag {
+                    tag: other,
+                    offset: at,
+                })
+            }
         })
     }
 
     fn enter(&self, depth: usize) -> Result<(), DecodeError> {
         if depth >= self.max_depth {
-            return Err(DecodeError::LimitExceeded { what: "nesting depth", limit: self.max_depth, got: depth + 1 });
+            return Err(DecodeError::LimitExceeded {
+                what: "nesting depth",
+                limit: self.max_depth,
+                got: depth + 1,
+            });
         }
         Ok(())
     }
@@ -223,7 +254,15 @@ mod tests {
     #[test]
     fn worked_example_from_wire_facts() {
         // {"a": [1, 2.5, None, True]}
-        let v = Value::map([("a", Value::List(vec![Value::Int(1), Value::Float(2.5), Value::None, Value::Bool(true)]))]);
+        let v = Value::map([(
+            "a",
+            Value::List(vec![
+                Value::Int(1),
+                Value::Float(2.5),
+                Value::None,
+                Value::Bool(true),
+            ]),
+        )]);
         let bytes = encode_to_vec(&v);
         let want = "0800000001050000000161070000000409010440040000000000000001";
         let hex: String = bytes.iter().map(|b| alloc::format!("{b:02x}")).collect();
@@ -233,7 +272,13 @@ mod tests {
 
     #[test]
     fn int_boundaries() {
-        for (i, len) in [(127i64, 2usize), (-128, 2), (128, 9), (-129, 9), (i64::MIN, 9)] {
+        for (i, len) in [
+            (127i64, 2usize),
+            (-128, 2),
+            (128, 9),
+            (-129, 9),
+            (i64::MIN, 9),
+        ] {
             let b = encode_to_vec(&Value::Int(i));
             assert_eq!(b.len(), len, "{i}");
             assert_eq!(decode_value(&b, &Limits::DEFAULT).unwrap(), Value::Int(i));
@@ -244,7 +289,10 @@ mod tests {
     fn hostile_counts_do_not_allocate() {
         // list claiming 4 billion items in 5 bytes
         let b = [tag::LIST, 0xff, 0xff, 0xff, 0xff];
-        assert!(matches!(decode_value(&b, &Limits::DEFAULT), Err(DecodeError::Truncated { .. })));
+        assert!(matches!(
+            decode_value(&b, &Limits::DEFAULT),
+            Err(DecodeError::Truncated { .. })
+        ));
         let b = [tag::DICT, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00];
         assert!(decode_value(&b, &Limits::DEFAULT).is_err());
     }
@@ -256,14 +304,32 @@ mod tests {
             b.extend_from_slice(&[tag::LIST, 0, 0, 0, 1]);
         }
         b.push(tag::NONE);
-        assert!(matches!(decode_value(&b, &Limits::DEFAULT), Err(DecodeError::LimitExceeded { .. })));
+        assert!(matches!(
+            decode_value(&b, &Limits::DEFAULT),
+            Err(DecodeError::LimitExceeded { .. })
+        ));
     }
 
     #[test]
     fn errors_are_typed() {
-        assert!(matches!(decode_value(&[0x0b], &Limits::DEFAULT), Err(DecodeError::UnknownValueTag { tag: 0x0b, offset: 0 })));
-        assert!(matches!(decode_value(&[tag::STR, 0, 0, 0, 1, 0xff], &Limits::DEFAULT), Err(DecodeError::InvalidUtf8(5))));
-        assert!(matches!(decode_value(&[0x00, 0x00], &Limits::DEFAULT), Err(DecodeError::TrailingBytes(1))));
-        assert!(matches!(decode_value(&[], &Limits::DEFAULT), Err(DecodeError::Truncated { .. })));
+        assert!(matches!(
+            decode_value(&[0x0b], &Limits::DEFAULT),
+            Err(DecodeError::UnknownValueTag {
+                tag: 0x0b,
+                offset: 0
+            })
+        ));
+        assert!(matches!(
+            decode_value(&[tag::STR, 0, 0, 0, 1, 0xff], &Limits::DEFAULT),
+            Err(DecodeError::InvalidUtf8(5))
+        ));
+        assert!(matches!(
+            decode_value(&[0x00, 0x00], &Limits::DEFAULT),
+            Err(DecodeError::TrailingBytes(1))
+        ));
+        assert!(matches!(
+            decode_value(&[], &Limits::DEFAULT),
+            Err(DecodeError::Truncated { .. })
+        ));
     }
 }

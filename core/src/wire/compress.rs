@@ -22,8 +22,12 @@ pub fn compress_if_smaller(payload: &[u8]) -> Option<Vec<u8>> {
 #[cfg(feature = "zlib")]
 pub fn compress(payload: &[u8]) -> Vec<u8> {
     use std::io::Write;
-    let mut enc = flate2::write::ZlibEncoder::new(Vec::with_capacity(payload.len() / 2 + 64), flate2::Compression::new(LEVEL));
-    enc.write_all(payload).expect("writing to a Vec cannot fail");
+    let mut enc = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(payload.len() / 2 + 64),
+        flate2::Compression::new(LEVEL),
+    );
+    enc.write_all(payload)
+        .expect("writing to a Vec cannot fail");
     enc.finish().expect("writing to a Vec cannot fail")
 }
 
@@ -41,9 +45,11 @@ pub fn decompress(data: &[u8], max_out: usize) -> Result<Vec<u8>, DecodeError> {
     use miniz_oxide::inflate::TINFLStatus;
     match miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(data, max_out) {
         Ok(v) => Ok(v),
-        Err(e) if e.status == TINFLStatus::HasMoreOutput => {
-            Err(DecodeError::LimitExceeded { what: "decompressed payload", limit: max_out, got: max_out.saturating_add(1) })
-        }
+        Err(e) if e.status == TINFLStatus::HasMoreOutput => Err(DecodeError::LimitExceeded {
+            what: "decompressed payload",
+            limit: max_out,
+            got: max_out.saturating_add(1),
+        }),
         Err(e) => Err(DecodeError::Decompress(format!("{:?}", e.status))),
     }
 }
@@ -57,8 +63,14 @@ mod tests {
         let data = alloc::vec![7u8; 100_000];
         let c = compress_if_smaller(&data).unwrap();
         assert_eq!(decompress(&c, 1 << 20).unwrap(), data);
-        assert!(matches!(decompress(&c, 1000), Err(DecodeError::LimitExceeded { .. })));
+        assert!(matches!(
+            decompress(&c, 1000),
+            Err(DecodeError::LimitExceeded { .. })
+        ));
         assert!(compress_if_smaller(b"ab").is_none());
-        assert!(matches!(decompress(b"\x78\x9cgarbage", 1000), Err(DecodeError::Decompress(_))));
+        assert!(matches!(
+            decompress(b"\x78\x9cgarbage", 1000),
+            Err(DecodeError::Decompress(_))
+        ));
     }
 }

@@ -46,11 +46,18 @@ pub struct Frame {
 }
 
 /// Validate the header and length of a frame and return its (decompressed) payload bytes.
-pub fn frame_payload<'a>(data: &'a [u8], limits: &Limits) -> Result<(Header, alloc::borrow::Cow<'a, [u8]>), DecodeError> {
+pub fn frame_payload<'a>(
+    data: &'a [u8],
+    limits: &Limits,
+) -> Result<(Header, alloc::borrow::Cow<'a, [u8]>), DecodeError> {
     let header = Header::parse(data)?;
     let declared = header.payload_len as usize;
     if declared > limits.max_payload_bytes {
-        return Err(DecodeError::LimitExceeded { what: "payload length", limit: limits.max_payload_bytes, got: declared });
+        return Err(DecodeError::LimitExceeded {
+            what: "payload length",
+            limit: limits.max_payload_bytes,
+            got: declared,
+        });
     }
     let actual = data.len() - HEADER_SIZE;
     if actual != declared {
@@ -58,7 +65,10 @@ pub fn frame_payload<'a>(data: &'a [u8], limits: &Limits) -> Result<(Header, all
     }
     let raw = &data[HEADER_SIZE..];
     if header.compressed() {
-        Ok((header, alloc::borrow::Cow::Owned(compress::decompress(raw, limits.max_decompressed_bytes)?)))
+        Ok((
+            header,
+            alloc::borrow::Cow::Owned(compress::decompress(raw, limits.max_decompressed_bytes)?),
+        ))
     } else {
         Ok((header, alloc::borrow::Cow::Borrowed(raw)))
     }
@@ -68,13 +78,20 @@ pub fn frame_payload<'a>(data: &'a [u8], limits: &Limits) -> Result<(Header, all
 pub fn decode_frame(data: &[u8], limits: &Limits) -> Result<Frame, DecodeError> {
     let (header, payload) = frame_payload(data, limits)?;
     let (value, encoding) = match header.tag.payload_kind() {
-        PayloadKind::Codec => (codec::decode_value(&payload, limits)?, PayloadEncoding::Codec),
+        PayloadKind::Codec => (
+            codec::decode_value(&payload, limits)?,
+            PayloadEncoding::Codec,
+        ),
         PayloadKind::Json => match json_payload::decode(&payload, limits, header.tag.name())? {
             (v, JsonEncoding::Json) => (v, PayloadEncoding::Json),
             (v, JsonEncoding::Msgpack) => (v, PayloadEncoding::Msgpack),
         },
     };
-    Ok(Frame { header, value, encoding })
+    Ok(Frame {
+        header,
+        value,
+        encoding,
+    })
 }
 
 /// Encode a payload value as a frame of `tag`.
@@ -82,10 +99,17 @@ pub fn decode_frame(data: &[u8], limits: &Limits) -> Result<Frame, DecodeError> 
 /// `encoding` must fit the tag (codec for codec tags; JSON or msgpack for
 /// JSON tags). Errors only when a JSON payload holds something JSON cannot
 /// carry (bytes, sets) or the payload exceeds 4 GiB.
-pub fn encode_frame(tag: TypeTag, value: &Value, encoding: PayloadEncoding, compress: bool) -> Result<Vec<u8>, DecodeError> {
+pub fn encode_frame(
+    tag: TypeTag,
+    value: &Value,
+    encoding: PayloadEncoding,
+    compress: bool,
+) -> Result<Vec<u8>, DecodeError> {
     let payload = match (tag.payload_kind(), encoding) {
         (PayloadKind::Codec, _) => codec::encode_to_vec(value),
-        (PayloadKind::Json, PayloadEncoding::Msgpack) => json_payload::encode(value, JsonEncoding::Msgpack)?,
+        (PayloadKind::Json, PayloadEncoding::Msgpack) => {
+            json_payload::encode(value, JsonEncoding::Msgpack)?
+        }
         (PayloadKind::Json, _) => json_payload::encode(value, JsonEncoding::Json)?,
     };
     build(tag, payload, compress)
@@ -93,7 +117,10 @@ pub fn encode_frame(tag: TypeTag, value: &Value, encoding: PayloadEncoding, comp
 
 /// Wrap already-encoded payload bytes in a frame.
 pub fn build(tag: TypeTag, payload: Vec<u8>, compress: bool) -> Result<Vec<u8>, DecodeError> {
-    let (payload, flags) = match compress.then(|| compress::compress_if_smaller(&payload)).flatten() {
+    let (payload, flags) = match compress
+        .then(|| compress::compress_if_smaller(&payload))
+        .flatten()
+    {
         Some(c) => (c, FLAG_COMPRESSED),
         None => (payload, 0),
     };
@@ -102,7 +129,12 @@ pub fn build(tag: TypeTag, payload: Vec<u8>, compress: bool) -> Result<Vec<u8>, 
         limit: u32::MAX as usize,
         got: payload.len(),
     })?;
-    let header = Header { version: PROTOCOL_VERSION, tag, flags, payload_len: len };
+    let header = Header {
+        version: PROTOCOL_VERSION,
+        tag,
+        flags,
+        payload_len: len,
+    };
     let mut out = Vec::with_capacity(HEADER_SIZE + payload.len());
     out.extend_from_slice(&header.to_bytes());
     out.extend_from_slice(&payload);
@@ -111,14 +143,22 @@ pub fn build(tag: TypeTag, payload: Vec<u8>, compress: bool) -> Result<Vec<u8>, 
 
 /// Encode a typed object (new frames: codec or JSON payload).
 pub fn encode_typed<T: WireType>(obj: &T, compress: bool) -> Result<Vec<u8>, DecodeError> {
-    encode_frame(T::TAG, &obj.to_value(), PayloadEncoding::default_for(T::TAG), compress)
+    encode_frame(
+        T::TAG,
+        &obj.to_value(),
+        PayloadEncoding::default_for(T::TAG),
+        compress,
+    )
 }
 
 /// Decode a frame that must be of type `T`.
 pub fn decode_typed<T: WireType>(data: &[u8], limits: &Limits) -> Result<T, DecodeError> {
     let frame = decode_frame(data, limits)?;
     if frame.header.tag != T::TAG {
-        return Err(DecodeError::WrongType { expected: T::TAG.name(), found: frame.header.tag.name() });
+        return Err(DecodeError::WrongType {
+            expected: T::TAG.name(),
+            found: frame.header.tag.name(),
+        });
     }
     T::from_value(&frame.value)
 }
@@ -169,9 +209,20 @@ mod tests {
 
     #[test]
     fn generic_worked_example() {
-        let v = Value::map([("a", Value::List(vec![Value::Int(1), Value::Float(2.5), Value::None, Value::Bool(true)]))]);
+        let v = Value::map([(
+            "a",
+            Value::List(vec![
+                Value::Int(1),
+                Value::Float(2.5),
+                Value::None,
+                Value::Bool(true),
+            ]),
+        )]);
         let f = encode_frame(TypeTag::Generic, &v, PayloadEncoding::Codec, false).unwrap();
-        assert_eq!(hex(&f), "43524454000120000000001d0800000001050000000161070000000409010440040000000000000001");
+        assert_eq!(
+            hex(&f),
+            "43524454000120000000001d0800000001050000000161070000000409010440040000000000000001"
+        );
         let d = decode_frame(&f, &Limits::DEFAULT).unwrap();
         assert_eq!(d.value, v);
         assert_eq!(peek_type(&f).unwrap(), "generic");
@@ -184,21 +235,45 @@ mod tests {
         assert!(wire_size(&f).unwrap().compressed);
         assert_eq!(decode_frame(&f, &Limits::DEFAULT).unwrap().value, v);
         let l = Limits::DEFAULT;
-        assert!(matches!(decode_frame(&f[..f.len() - 1], &l), Err(DecodeError::LengthMismatch { .. })));
+        assert!(matches!(
+            decode_frame(&f[..f.len() - 1], &l),
+            Err(DecodeError::LengthMismatch { .. })
+        ));
         let mut g = f.clone();
         g.push(0);
-        assert!(matches!(decode_frame(&g, &l), Err(DecodeError::LengthMismatch { .. })));
+        assert!(matches!(
+            decode_frame(&g, &l),
+            Err(DecodeError::LengthMismatch { .. })
+        ));
         let mut g = f.clone();
         g[0] = b'X';
-        assert!(matches!(decode_frame(&g, &l), Err(DecodeError::BadMagic { .. })));
+        assert!(matches!(
+            decode_frame(&g, &l),
+            Err(DecodeError::BadMagic { .. })
+        ));
         let mut g = f.clone();
         g[5] = 2;
-        assert!(matches!(decode_frame(&g, &l), Err(DecodeError::UnsupportedVersion(2))));
+        assert!(matches!(
+            decode_frame(&g, &l),
+            Err(DecodeError::UnsupportedVersion(2))
+        ));
         let mut g = f.clone();
         g[6] = 0x7f;
-        assert!(matches!(decode_frame(&g, &l), Err(DecodeError::UnknownTypeTag(0x7f))));
-        assert!(matches!(decode_frame(&f[..5], &l), Err(DecodeError::Truncated { .. })));
-        let small = Limits { max_decompressed_bytes: 10, ..Limits::DEFAULT };
-        assert!(matches!(decode_frame(&f, &small), Err(DecodeError::LimitExceeded { .. })));
+        assert!(matches!(
+            decode_frame(&g, &l),
+            Err(DecodeError::UnknownTypeTag(0x7f))
+        ));
+        assert!(matches!(
+            decode_frame(&f[..5], &l),
+            Err(DecodeError::Truncated { .. })
+        ));
+        let small = Limits {
+            max_decompressed_bytes: 10,
+            ..Limits::DEFAULT
+        };
+        assert!(matches!(
+            decode_frame(&f, &small),
+            Err(DecodeError::LimitExceeded { .. })
+        ));
     }
 }

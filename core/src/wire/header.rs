@@ -155,7 +155,10 @@ impl Header {
     /// no unknown flag bits. Does not look at the payload.
     pub fn parse(data: &[u8]) -> Result<Header, DecodeError> {
         if data.len() < HEADER_SIZE {
-            return Err(DecodeError::Truncated { offset: 0, needed: HEADER_SIZE - data.len() });
+            return Err(DecodeError::Truncated {
+                offset: 0,
+                needed: HEADER_SIZE - data.len(),
+            });
         }
         let magic: [u8; 4] = [data[0], data[1], data[2], data[3]];
         if magic != MAGIC {
@@ -171,6 +174,11 @@ impl Header {
             return Err(DecodeError::UnknownFlags(flags));
         }
         let payload_len = u32::from_be_bytes([data[8], data[9], data[10], data[11]]);
-        Ok(Header { version, tag, flags, payload_len })
+        Ok(Header {
+            version,
+            tag,
+            flags,
+            payload_len,
+        })
     }
 }

@@ -30,14 +30,22 @@ pub enum JsonEncoding {
 /// the two encodings apart: JSON text such as `0` is also valid msgpack (the
 /// int 48), but no JSON object is a msgpack map and vice versa, so a decoded
 /// payload re-encodes to bytes that decode the same way.
-pub fn decode(payload: &[u8], limits: &Limits, type_name: &'static str) -> Result<(Value, JsonEncoding), DecodeError> {
+pub fn decode(
+    payload: &[u8],
+    limits: &Limits,
+    type_name: &'static str,
+) -> Result<(Value, JsonEncoding), DecodeError> {
     if let Ok(v @ Value::Map(_)) = msgpack::decode(payload, limits) {
         return Ok((v, JsonEncoding::Msgpack));
     }
-    let text = core::str::from_utf8(payload).map_err(|e| DecodeError::InvalidUtf8(e.valid_up_to()))?;
+    let text =
+        core::str::from_utf8(payload).map_err(|e| DecodeError::InvalidUtf8(e.valid_up_to()))?;
     let v = json::parse(text)?;
     if !matches!(v, Value::Map(_)) {
-        return Err(DecodeError::shape(type_name, alloc::format!("payload must be a dict, found {}", v.type_name())));
+        return Err(DecodeError::shape(
+            type_name,
+            alloc::format!("payload must be a dict, found {}", v.type_name()),
+        ));
     }
     Ok((v, JsonEncoding::Json))
 }
@@ -59,12 +67,19 @@ pub mod msgpack {
     use super::*;
 
     fn err(offset: usize, msg: &str) -> DecodeError {
-        DecodeError::Msgpack { offset, msg: msg.into() }
+        DecodeError::Msgpack {
+            offset,
+            msg: msg.into(),
+        }
     }
 
     /// Decode exactly one msgpack object spanning all of `data`.
     pub fn decode(data: &[u8], limits: &Limits) -> Result<Value, DecodeError> {
-        let mut r = Reader { d: data, pos: 0, max_depth: limits.max_depth };
+        let mut r = Reader {
+            d: data,
+            pos: 0,
+            max_depth: limits.max_depth,
+        };
         let v = r.value(0)?;
         if r.pos != data.len() {
             return Err(err(r.pos, "extra data after the object"));
@@ -100,7 +115,9 @@ pub mod msgpack {
         fn str(&mut self, n: usize) -> Result<Value, DecodeError> {
             let at = self.pos;
             let b = self.take(n)?;
-            Ok(Value::Str(String::from(core::str::from_utf8(b).map_err(|_| err(at, "invalid UTF-8"))?)))
+            Ok(Value::Str(String::from(
+                core::str::from_utf8(b).map_err(|_| err(at, "invalid UTF-8"))?,
+            )))
         }
         fn array(&mut self, n: usize, depth: usize) -> Result<Value, DecodeError> {
             let mut items = Vec::with_capacity(n);
@@ -282,7 +299,12 @@ mod tests {
 
     #[test]
     fn json_text_is_not_taken_for_msgpack() {
-        let (v, enc) = decode(br#"{"type": "vector_clock", "clocks": {"a": 1}}"#, &Limits::DEFAULT, "test").unwrap();
+        let (v, enc) = decode(
+            br#"{"type": "vector_clock", "clocks": {"a": 1}}"#,
+            &Limits::DEFAULT,
+            "test",
+        )
+        .unwrap();
         assert_eq!(enc, JsonEncoding::Json);
         assert_eq!(v.get("type"), Some(&Value::str("vector_clock")));
     }
@@ -291,18 +313,36 @@ mod tests {
     fn top_level_must_be_a_map() {
         // "0 " is JSON for 0; "0" is also msgpack for 48: both are refused,
         // as are lists in either encoding.
-        assert!(matches!(decode(b"0 ", &Limits::DEFAULT, "test"), Err(DecodeError::Shape { .. })));
+        assert!(matches!(
+            decode(b"0 ", &Limits::DEFAULT, "test"),
+            Err(DecodeError::Shape { .. })
+        ));
         for p in [&b"0 "[..], b"0", b"[1]", b"\x93\x01\x02\x03", b"null"] {
             assert!(decode(p, &Limits::DEFAULT, "test").is_err(), "{p:?}");
         }
-        assert_eq!(decode(b"{}", &Limits::DEFAULT, "test").unwrap(), (Value::Map(vec![]), JsonEncoding::Json));
-        assert_eq!(decode(b"\x80", &Limits::DEFAULT, "test").unwrap(), (Value::Map(vec![]), JsonEncoding::Msgpack));
+        assert_eq!(
+            decode(b"{}", &Limits::DEFAULT, "test").unwrap(),
+            (Value::Map(vec![]), JsonEncoding::Json)
+        );
+        assert_eq!(
+            decode(b"\x80", &Limits::DEFAULT, "test").unwrap(),
+            (Value::Map(vec![]), JsonEncoding::Msgpack)
+        );
     }
 
     #[test]
     fn msgpack_roundtrip() {
         let v = Value::map([
-            ("a", Value::List(vec![Value::Int(-33), Value::Int(300), Value::Int(-70000), Value::Int(1 << 40), Value::Float(1.5)])),
+            (
+                "a",
+                Value::List(vec![
+                    Value::Int(-33),
+                    Value::Int(300),
+                    Value::Int(-70000),
+                    Value::Int(1 << 40),
+                    Value::Float(1.5),
+                ]),
+            ),
             ("s", Value::str("x".repeat(40))),
             ("n", Value::None),
         ]);

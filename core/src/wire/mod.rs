@@ -14,7 +14,10 @@ pub mod frame;
 pub mod header;
 pub mod json_payload;
 
-pub use frame::{decode_frame, decode_typed, encode_frame, encode_typed, peek_type, wire_size, Frame, PayloadEncoding, WireSize};
+pub use frame::{
+    decode_frame, decode_typed, encode_frame, encode_typed, peek_type, wire_size, Frame,
+    PayloadEncoding, WireSize,
+};
 pub use header::{Header, PayloadKind, TypeTag, HEADER_SIZE, MAGIC, PROTOCOL_VERSION};
 
 /// Caps that keep decoding of untrusted bytes bounded in memory and time.
