@@ -13,6 +13,12 @@ mod memory;
 mod progress;
 
 use std::path::PathBuf;
+
+/// mimalloc: the CLI allocates and frees millions of small strings (memory
+/// and record merges); glibc malloc spends a tenth of the run in its own
+/// bookkeeping there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -145,7 +151,15 @@ fn run(cli: Cli) -> Result<()> {
     let limits = cli.limits.limits();
     let cmd = match cli.command {
         Command::Wire(cmd) => cmd,
-        Command::Memory(MemoryCmd::Merge { inputs, strategy, budget, min_confidence, agent_priority, manifest, output }) => {
+        Command::Memory(MemoryCmd::Merge {
+            inputs,
+            strategy,
+            budget,
+            min_confidence,
+            agent_priority,
+            manifest,
+            output,
+        }) => {
             return memory::merge(&memory::MergeOptions {
                 inputs: &inputs,
                 strategy: &strategy,
@@ -163,13 +177,25 @@ fn run(cli: Cli) -> Result<()> {
             line.push('\n');
             commands::emit_text(&line, None)
         }
-        Wire::Roundtrip { input, output, batch } => commands::roundtrip(&input, &output, batch, &limits),
-        Wire::Merge { inputs, output, compress } => commands::merge(&inputs, &output, compress, &limits),
+        Wire::Roundtrip {
+            input,
+            output,
+            batch,
+        } => commands::roundtrip(&input, &output, batch, &limits),
+        Wire::Merge {
+            inputs,
+            output,
+            compress,
+        } => commands::merge(&inputs, &output, compress, &limits),
         Wire::ToJson { input, output } => {
             let text = commands::to_json(&input, &limits)?;
             commands::emit_text(&text, output.as_deref())
         }
-        Wire::FromJson { input, output, compress } => commands::from_json(&input, &output, compress, &limits),
+        Wire::FromJson {
+            input,
+            output,
+            compress,
+        } => commands::from_json(&input, &output, compress, &limits),
     }
 }
 
@@ -177,7 +203,10 @@ fn run(cli: Cli) -> Result<()> {
 /// messages are escaped so the error is always exactly one line.
 fn report(msg: &str) {
     use std::io::Write;
-    let line: String = msg.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let line: String = msg
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     // Not eprintln!: it panics when stderr is a closed pipe.
     let _ = writeln!(std::io::stderr(), "crdt-merge: {line}");
 }

@@ -3,13 +3,25 @@
 //! `ContextMerge::merge_many`.
 
 use crdt_merge_core::laws::check_laws;
-use crdt_merge_core::memory::{AgentState, ContextBloom, ContextManifest, ContextMerge, Memory, MemorySet, MemorySidecar, SharedKnowledge, Strategy as MergeStrategy};
+use crdt_merge_core::memory::{
+    AgentState, ContextBloom, ContextManifest, ContextMerge, FactPartitioner, Memory, MemorySet,
+    MemorySidecar, SharedKnowledge, Strategy as MergeStrategy,
+};
 use crdt_merge_core::wire::{self, Limits};
 use crdt_merge_core::{Merge, Value, WireType};
 use proptest::prelude::*;
 
 fn f64s() -> impl Strategy<Value = f64> {
-    prop_oneof![Just(0.0), Just(-0.0), Just(0.5), Just(0.9), Just(1.0), Just(f64::NAN), Just(2.5), Just(-1.0)]
+    prop_oneof![
+        Just(0.0),
+        Just(-0.0),
+        Just(0.5),
+        Just(0.9),
+        Just(1.0),
+        Just(f64::NAN),
+        Just(2.5),
+        Just(-1.0)
+    ]
 }
 
 fn values() -> impl Strategy<Value = Value> {
@@ -51,21 +63,30 @@ fn ops() -> impl Strategy<Value = Op> {
 }
 
 fn agent() -> impl Strategy<Value = AgentState> {
-    (prop::sample::select(vec!["a", "b", "a+b", "", "c+a", "b++a"]), prop::collection::vec(ops(), 0..8)).prop_map(|(id, ops)| {
-        let mut s = AgentState::new(id);
-        for op in ops {
-            match op {
-                Op::Fact(k, v, c, t) => s.add_fact(format!("k{k}"), v, c, t),
-                Op::Delete(k, t) => s.delete_fact(format!("k{k}"), t),
-                Op::Tag(t, i) => s.add_tag_with_id(format!("t{t}"), format!("id{i}")),
-                Op::Untag(t) => s.remove_tag(&format!("t{t}")),
-                Op::Inc(n, a) => s.increment(format!("c{n}"), a),
-                Op::Dec(n, a) => s.decrement(format!("c{n}"), a),
-                Op::Msg(c, r, t) => s.append_message(["hi", "yo", "ok"][c as usize], ["agent", "user"][r as usize], Value::None, t),
+    (
+        prop::sample::select(vec!["a", "b", "a+b", "", "c+a", "b++a"]),
+        prop::collection::vec(ops(), 0..8),
+    )
+        .prop_map(|(id, ops)| {
+            let mut s = AgentState::new(id);
+            for op in ops {
+                match op {
+                    Op::Fact(k, v, c, t) => s.add_fact(format!("k{k}"), v, c, t),
+                    Op::Delete(k, t) => s.delete_fact(format!("k{k}"), t),
+                    Op::Tag(t, i) => s.add_tag_with_id(format!("t{t}"), format!("id{i}")),
+                    Op::Untag(t) => s.remove_tag(&format!("t{t}")),
+                    Op::Inc(n, a) => s.increment(format!("c{n}"), a),
+                    Op::Dec(n, a) => s.decrement(format!("c{n}"), a),
+                    Op::Msg(c, r, t) => s.append_message(
+                        ["hi", "yo", "ok"][c as usize],
+                        ["agent", "user"][r as usize],
+                        Value::None,
+                        t,
+                    ),
+                }
             }
-        }
-        s
-    })
+            s
+        })
 }
 
 fn memory() -> impl Strategy<Value = Memory> {
@@ -76,12 +97,24 @@ fn memory() -> impl Strategy<Value = Memory> {
         prop::option::of(f64s()),
         prop::sample::select(vec!["", "t", "u"]),
         prop::collection::vec(prop::sample::select(vec!["p", "q", "r"]), 0..3),
-        prop::collection::btree_map(prop::sample::select(vec!["note", "lang"]).prop_map(String::from), values(), 0..2),
+        prop::collection::btree_map(
+            prop::sample::select(vec!["note", "lang"]).prop_map(String::from),
+            values(),
+            0..2,
+        ),
     )
         .prop_map(|(f, c, s, ts, t, mut tags, metadata)| {
             tags.sort();
             tags.dedup();
-            Memory { fact: f.into(), confidence: c, source: s.into(), ts, topic: t.into(), tags: tags.into_iter().map(String::from).collect(), metadata }
+            Memory {
+                fact: f.into(),
+                confidence: c,
+                source: s.into(),
+                ts,
+                topic: t.into(),
+                tags: tags.into_iter().map(String::from).collect(),
+                metadata,
+            }
         })
 }
 
@@ -90,7 +123,8 @@ fn memories() -> impl Strategy<Value = Vec<Memory>> {
 }
 
 fn bloom() -> impl Strategy<Value = ContextBloom> {
-    prop::collection::vec("[a-e]{0,6}", 0..20).prop_map(|facts| ContextBloom::from_facts(facts.iter().map(String::as_str), 200, 0.01, 4))
+    prop::collection::vec("[a-e]{0,6}", 0..20)
+        .prop_map(|facts| ContextBloom::from_facts(facts.iter().map(String::as_str), 200, 0.01, 4))
 }
 
 fn sidecar() -> impl Strategy<Value = MemorySidecar> {
@@ -103,11 +137,17 @@ fn sidecar() -> impl Strategy<Value = MemorySidecar> {
 }
 
 fn manifest() -> impl Strategy<Value = ContextManifest> {
-    (memories(), memories(), prop::sample::select(vec!["lww", "union", "priority"]), f64s()).prop_map(|(a, b, st, now)| {
-        let mut cm = ContextMerge::new(MergeStrategy::parse(st).unwrap());
-        cm.now = now;
-        cm.merge(&a, &b).manifest
-    })
+    (
+        memories(),
+        memories(),
+        prop::sample::select(vec!["lww", "union", "priority"]),
+        f64s(),
+    )
+        .prop_map(|(a, b, st, now)| {
+            let mut cm = ContextMerge::new(MergeStrategy::parse(st).unwrap());
+            cm.now = now;
+            cm.merge(&a, &b).manifest
+        })
 }
 
 fn roundtrip<T: WireType + PartialEq + std::fmt::Debug>(x: &T) {
@@ -141,6 +181,27 @@ proptest! {
     fn memory_set_laws(a in memories(), b in memories(), c in memories(), now in f64s()) {
         let (a, b, c) = (MemorySet::from_memories(&a, now), MemorySet::from_memories(&b, now), MemorySet::from_memories(&c, now));
         check_laws(&a, &b, &c).unwrap();
+    }
+
+    #[test]
+    fn partitioned_merge_equals_one_pass(a in memories(), b in memories(), c in memories(), budget in prop::option::of(0usize..4), minc in f64s(), parts in 1usize..5, sample_from in 0usize..3) {
+        let cm = ContextMerge { budget, min_confidence: minc, ..Default::default() };
+        let inputs = vec![a, b, c];
+        let whole = cm.merge_many(&inputs);
+        // Splitters from any sample (even a single input) give the same result.
+        let p = FactPartitioner::sample(&inputs[sample_from..], parts);
+        let mut by_part: Vec<Vec<Vec<Memory>>> = vec![Vec::new(); p.parts()];
+        for l in &inputs {
+            for (i, piece) in p.split(l.clone()).into_iter().enumerate() {
+                by_part[i].push(piece);
+            }
+        }
+        let merged: Vec<_> = by_part.into_iter().map(|lists| cm.merge_part(lists)).collect();
+        let sizes: Vec<usize> = inputs.iter().map(Vec::len).collect();
+        let out = cm.finish_parts(merged, ContextMerge::sources(&inputs), &sizes);
+        let flat: Vec<Memory> = out.parts.into_iter().flatten().collect();
+        prop_assert_eq!(&flat, &whole.memories);
+        prop_assert_eq!(out.manifest, whole.manifest);
     }
 
     #[test]
@@ -205,9 +266,38 @@ proptest! {
 fn json_token() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "1", "-0", "0.5", "1.5e3", "1E-2", "01", "1.", ".5", "-", "NaN", "Infinity", "-Infinity", "true", "false", "null", "nul",
-            "9223372036854775808", "[]", "[\"a\", \"b\"]", "[\"b\",\"a\",\"b\"]", "[1]", "[\"a\" \"b\"]", "{}", "{\"k\": [1, {\"x\": null}]}",
-            "\"x\"", "\"caf\u{e9}\"", "\"a\\\"b\"", "\"tab\\t\"", "\"\\u00e9\"", "\"high\"", "\" 0.5 \"", "\"nan\"",
+            "1",
+            "-0",
+            "0.5",
+            "1.5e3",
+            "1E-2",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "true",
+            "false",
+            "null",
+            "nul",
+            "9223372036854775808",
+            "[]",
+            "[\"a\", \"b\"]",
+            "[\"b\",\"a\",\"b\"]",
+            "[1]",
+            "[\"a\" \"b\"]",
+            "{}",
+            "{\"k\": [1, {\"x\": null}]}",
+            "\"x\"",
+            "\"caf\u{e9}\"",
+            "\"a\\\"b\"",
+            "\"tab\\t\"",
+            "\"\\u00e9\"",
+            "\"high\"",
+            "\" 0.5 \"",
+            "\"nan\"",
         ])
         .prop_map(String::from),
         "[a-z ]{0,6}".prop_map(|s| format!("\"{s}\"")),
@@ -218,13 +308,30 @@ fn json_token() -> impl Strategy<Value = String> {
 fn json_line() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(
-            (prop::sample::select(vec!["fact", "confidence", "source", "ts", "topic", "tags", "note", "lang", "fa\\u0063t"]), json_token(), prop::sample::select(vec!["", " ", "\t"])),
+            (
+                prop::sample::select(vec![
+                    "fact",
+                    "confidence",
+                    "source",
+                    "ts",
+                    "topic",
+                    "tags",
+                    "note",
+                    "lang",
+                    "fa\\u0063t",
+                ]),
+                json_token(),
+                prop::sample::select(vec!["", " ", "\t"]),
+            ),
             0..7,
         ),
         prop::sample::select(vec!["", " ", "x", ",", "}"]),
     )
         .prop_map(|(fields, tail)| {
-            let body: Vec<String> = fields.iter().map(|(k, v, w)| format!("{w}\"{k}\"{w}:{w}{v}")).collect();
+            let body: Vec<String> = fields
+                .iter()
+                .map(|(k, v, w)| format!("{w}\"{k}\"{w}:{w}{v}"))
+                .collect();
             format!("{{{}}}{tail}", body.join(", "))
         })
 }

@@ -62,7 +62,9 @@ impl Strategy {
             "max_confidence" => Ok(Strategy::MaxConfidence),
             "priority" => Ok(Strategy::Priority),
             "union" => Ok(Strategy::Union),
-            _ => Err(format!("unknown strategy {s:?}; choose from lww, max_confidence, priority, union")),
+            _ => Err(format!(
+                "unknown strategy {s:?}; choose from lww, max_confidence, priority, union"
+            )),
         }
     }
 }
@@ -219,7 +221,11 @@ impl MemorySet {
 
 impl Merge for MemorySet {
     fn merge(&self, other: &Self) -> Result<Self, MergeError> {
-        let (big, small) = if self.len() >= other.len() { (self, other) } else { (other, self) };
+        let (big, small) = if self.len() >= other.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
         let mut out = big.clone();
         for (f, s) in &small.entries {
             match out.entries.get_mut(f) {
@@ -240,6 +246,81 @@ pub struct MergeOutcome {
     pub memories: Vec<Memory>,
     /// The manifest of this merge.
     pub manifest: ContextManifest,
+}
+
+/// One fact range merged by [`ContextMerge::merge_part`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedPart {
+    /// Survivors of `min_confidence`, sorted by fact.
+    pub memories: Vec<Memory>,
+    /// Memories that went in.
+    pub total: usize,
+    /// Distinct facts among them.
+    pub distinct: usize,
+}
+
+/// Result of [`ContextMerge::finish_parts`]: the surviving memories, still
+/// split by fact range (concatenated in order they are sorted by fact).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartsOutcome {
+    /// Survivors per fact range, in range order.
+    pub parts: Vec<Vec<Memory>>,
+    /// The manifest of the whole merge.
+    pub manifest: ContextManifest,
+}
+
+/// Splits memories into fact ranges of about equal size (from a sample), so
+/// that each range merges on its own thread. Equal facts always land in the
+/// same range, and ranges are ordered: concatenating sorted ranges gives the
+/// globally sorted result. Any splitters give the same merge result; the
+/// sample only balances the work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactPartitioner {
+    splitters: Vec<u128>,
+}
+
+impl FactPartitioner {
+    /// Splitters for `parts` ranges from an evenly spaced sample of the inputs.
+    pub fn sample<L: AsRef<[Memory]>>(inputs: &[L], parts: usize) -> FactPartitioner {
+        let parts = parts.max(1);
+        let total: usize = inputs.iter().map(|l| l.as_ref().len()).sum();
+        let want = (parts * 64).min(total.max(1));
+        let step = (total / want).max(1);
+        let mut sample: Vec<u128> = inputs
+            .iter()
+            .flat_map(|l| l.as_ref().iter().step_by(step))
+            .map(|m| prefix_key(&m.fact))
+            .collect();
+        sample.sort_unstable();
+        let mut splitters: Vec<u128> = (1..parts)
+            .filter_map(|i| sample.get(i * sample.len() / parts).copied())
+            .collect();
+        splitters.dedup();
+        FactPartitioner { splitters }
+    }
+
+    /// Number of ranges.
+    pub fn parts(&self) -> usize {
+        self.splitters.len() + 1
+    }
+
+    /// The range a fact belongs to.
+    pub fn part_of(&self, fact: &str) -> usize {
+        let k = prefix_key(fact);
+        self.splitters.partition_point(|s| *s <= k)
+    }
+
+    /// Split one list into its ranges (order within a range kept).
+    pub fn split(&self, list: Vec<Memory>) -> Vec<Vec<Memory>> {
+        let mut out: Vec<Vec<Memory>> = (0..self.parts())
+            .map(|_| Vec::with_capacity(list.len() / self.parts() + 16))
+            .collect();
+        for m in list {
+            let p = self.part_of(&m.fact);
+            out[p].push(m);
+        }
+        out
+    }
 }
 
 /// Merge options: the reference's `ContextMerge` arguments plus `now`.
@@ -265,7 +346,14 @@ pub struct ContextMerge {
 
 impl Default for ContextMerge {
     fn default() -> Self {
-        ContextMerge { strategy: Strategy::Lww, budget: None, min_confidence: 0.0, agent_priority: BTreeMap::new(), now: 0.0, hash_content: true }
+        ContextMerge {
+            strategy: Strategy::Lww,
+            budget: None,
+            min_confidence: 0.0,
+            agent_priority: BTreeMap::new(),
+            now: 0.0,
+            hash_content: true,
+        }
     }
 }
 
@@ -282,10 +370,16 @@ fn prefix_key(s: &str) -> u128 {
 /// Sort memories by fact, comparing cheap prefixes first and moving each
 /// memory once (much faster than sorting the large structs directly).
 fn sort_by_fact(v: Vec<Memory>) -> Vec<Memory> {
-    let mut keys: Vec<(u128, usize)> = v.iter().enumerate().map(|(i, m)| (prefix_key(&m.fact), i)).collect();
+    let mut keys: Vec<(u128, usize)> = v
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (prefix_key(&m.fact), i))
+        .collect();
     keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| v[a.1].fact.cmp(&v[b.1].fact)));
     let mut slots: Vec<Option<Memory>> = v.into_iter().map(Some).collect();
-    keys.iter().map(|k| slots[k.1].take().expect("each index once")).collect()
+    keys.iter()
+        .map(|k| slots[k.1].take().expect("each index once"))
+        .collect()
 }
 
 /// Join memory `m` (same fact) into the accumulator `acc`, whose `ts` is already effective.
@@ -317,7 +411,10 @@ fn join_into(acc: &mut Memory, m: Memory, now: f64) {
 impl ContextMerge {
     /// Options with a strategy and defaults elsewhere.
     pub fn new(strategy: Strategy) -> Self {
-        ContextMerge { strategy, ..Default::default() }
+        ContextMerge {
+            strategy,
+            ..Default::default()
+        }
     }
 
     /// Apply `min_confidence`, then `budget`, then sort by fact.
@@ -325,7 +422,11 @@ impl ContextMerge {
         memories.retain(|m| m.confidence >= self.min_confidence);
         if let Some(b) = self.budget {
             if memories.len() > b {
-                memories.sort_by(|x, y| y.confidence.total_cmp(&x.confidence).then_with(|| x.fact.cmp(&y.fact)));
+                memories.sort_by(|x, y| {
+                    y.confidence
+                        .total_cmp(&x.confidence)
+                        .then_with(|| x.fact.cmp(&y.fact))
+                });
                 memories.truncate(b);
             }
         }
@@ -351,19 +452,37 @@ impl ContextMerge {
 
     /// [`ContextMerge::merge_many`] taking the inputs by value (no copies).
     pub fn merge_owned(&self, inputs: Vec<Vec<Memory>>) -> MergeOutcome {
-        use core::hash::BuildHasher;
         let sizes: Vec<usize> = inputs.iter().map(Vec::len).collect();
-        let total: usize = sizes.iter().sum();
-        let mut srcs: Vec<String> = {
-            let mut set: hashbrown::HashSet<&str> = hashbrown::HashSet::new();
-            for m in inputs.iter().flatten() {
-                if !m.source.is_empty() {
-                    set.insert(m.source.as_str());
-                }
+        let sources = Self::sources(&inputs);
+        let part = self.merge_part(inputs);
+        let mut out = self.finish_parts(alloc::vec![part], sources, &sizes);
+        MergeOutcome {
+            memories: out.parts.pop().unwrap_or_default(),
+            manifest: out.manifest,
+        }
+    }
+
+    /// The sorted distinct non-empty `source` names of the inputs (the manifest's `source_agents`).
+    pub fn sources<L: AsRef<[Memory]>>(inputs: &[L]) -> Vec<String> {
+        let mut set: hashbrown::HashSet<&str> = hashbrown::HashSet::new();
+        for m in inputs.iter().flat_map(|l| l.as_ref()) {
+            if !m.source.is_empty() {
+                set.insert(m.source.as_str());
             }
-            set.into_iter().map(String::from).collect()
-        };
+        }
+        let mut srcs: Vec<String> = set.into_iter().map(String::from).collect();
         srcs.sort_unstable();
+        srcs
+    }
+
+    /// Merge one fact range (see [`FactPartitioner`]): dedup by fact, join
+    /// duplicates, drop memories below `min_confidence`, sort by fact.
+    /// Parts of disjoint fact ranges can run on separate threads;
+    /// [`ContextMerge::finish_parts`] then applies the budget and builds the
+    /// manifest, and the result equals [`ContextMerge::merge_owned`] of all inputs.
+    pub fn merge_part(&self, inputs: Vec<Vec<Memory>>) -> MergedPart {
+        use core::hash::BuildHasher;
+        let total: usize = inputs.iter().map(Vec::len).sum();
         let state = hashbrown::DefaultHashBuilder::default();
         let mut table: hashbrown::HashTable<usize> = hashbrown::HashTable::with_capacity(total);
         let mut slots: Vec<Memory> = Vec::with_capacity(total);
@@ -378,7 +497,9 @@ impl ContextMerge {
                             m.tags = norm_tags(&m.tags);
                         }
                         slots.push(m);
-                        table.insert_unique(h, slots.len() - 1, |&i| state.hash_one(slots[i].fact.as_str()));
+                        table.insert_unique(h, slots.len() - 1, |&i| {
+                            state.hash_one(slots[i].fact.as_str())
+                        });
                     }
                 }
             }
@@ -386,25 +507,77 @@ impl ContextMerge {
         drop(table);
         let distinct = slots.len();
         slots.retain(|m| m.confidence >= self.min_confidence);
-        if let Some(b) = self.budget {
-            if slots.len() > b {
-                slots.sort_unstable_by(|x, y| y.confidence.total_cmp(&x.confidence).then_with(|| x.fact.cmp(&y.fact)));
-                slots.truncate(b);
-            }
+        MergedPart {
+            memories: sort_by_fact(slots),
+            total,
+            distinct,
         }
-        let slots = sort_by_fact(slots);
-        let manifest = self.manifest(&slots, srcs, total, distinct, &sizes);
-        MergeOutcome { memories: slots, manifest }
     }
 
-    /// The manifest of a merge whose survivors are `memories`.
-    fn manifest(&self, memories: &[Memory], sources: Vec<String>, total: usize, distinct: usize, sizes: &[usize]) -> ContextManifest {
-        let unique = memories.len();
-        let quality = memories.iter().fold(0.0, |acc, m| acc + m.confidence) / (unique.max(1) as f64);
+    /// Finish a merge from its parts, given in fact-range order: keep the
+    /// `budget` highest-confidence memories across all parts (ties by
+    /// smaller fact) and describe the merge in a manifest. `sources` is
+    /// [`ContextMerge::sources`] of the inputs, `sizes` their lengths.
+    pub fn finish_parts(
+        &self,
+        parts: Vec<MergedPart>,
+        sources: Vec<String>,
+        sizes: &[usize],
+    ) -> PartsOutcome {
+        let total: usize = parts.iter().map(|p| p.total).sum();
+        let distinct: usize = parts.iter().map(|p| p.distinct).sum();
+        let mut parts: Vec<Vec<Memory>> = parts.into_iter().map(|p| p.memories).collect();
+        if let Some(b) = self.budget {
+            let n: usize = parts.iter().map(Vec::len).sum();
+            if n > b {
+                let mut rank: Vec<(usize, usize)> = parts
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(p, v)| (0..v.len()).map(move |i| (p, i)))
+                    .collect();
+                let cmp = |x: &(usize, usize), y: &(usize, usize)| {
+                    let (mx, my) = (&parts[x.0][x.1], &parts[y.0][y.1]);
+                    my.confidence
+                        .total_cmp(&mx.confidence)
+                        .then_with(|| mx.fact.cmp(&my.fact))
+                };
+                if b == 0 {
+                    rank.clear();
+                } else {
+                    rank.select_nth_unstable_by(b - 1, cmp);
+                    rank.truncate(b);
+                }
+                let mut keep: Vec<Vec<bool>> =
+                    parts.iter().map(|v| alloc::vec![false; v.len()]).collect();
+                for (p, i) in rank {
+                    keep[p][i] = true;
+                }
+                for (v, k) in parts.iter_mut().zip(&keep) {
+                    let mut it = k.iter();
+                    v.retain(|_| *it.next().unwrap_or(&false));
+                }
+            }
+        }
+        let manifest = self.manifest(&parts, sources, total, distinct, sizes);
+        PartsOutcome { parts, manifest }
+    }
+
+    /// The manifest of a merge whose survivors are `parts`, concatenated.
+    fn manifest(
+        &self,
+        parts: &[Vec<Memory>],
+        sources: Vec<String>,
+        total: usize,
+        distinct: usize,
+        sizes: &[usize],
+    ) -> ContextManifest {
+        let memories = || parts.iter().flatten();
+        let unique = memories().count();
+        let quality = memories().fold(0.0, |acc, m| acc + m.confidence) / (unique.max(1) as f64);
         let content_hash = if self.hash_content {
             let mut h = Sha256::new();
             let mut line = String::new();
-            for (i, m) in memories.iter().enumerate() {
+            for (i, m) in memories().enumerate() {
                 if i > 0 {
                     h.update(b"\n");
                 }
@@ -422,12 +595,18 @@ impl ContextMerge {
         let duplicates = (total - distinct) as i64;
         let mut id = sha256_hex(&format!("{total}-{unique}-{content_hash}"));
         id.truncate(16);
-        let mut entry: Vec<(&str, Value)> = alloc::vec![("operation", Value::str("merge")), ("timestamp", Value::Float(self.now))];
+        let mut entry: Vec<(&str, Value)> = alloc::vec![
+            ("operation", Value::str("merge")),
+            ("timestamp", Value::Float(self.now))
+        ];
         if sizes.len() == 2 {
             entry.push(("input_a_size", Value::Int(sizes[0] as i64)));
             entry.push(("input_b_size", Value::Int(sizes[1] as i64)));
         } else {
-            entry.push(("input_sizes", Value::List(sizes.iter().map(|s| Value::Int(*s as i64)).collect())));
+            entry.push((
+                "input_sizes",
+                Value::List(sizes.iter().map(|s| Value::Int(*s as i64)).collect()),
+            ));
         }
         entry.push(("strategy", Value::str(self.strategy.name())));
         entry.push(("duplicates", Value::Int(duplicates)));

@@ -29,7 +29,9 @@ pub mod sidecar;
 pub use agent::{AgentState, Fact, SharedKnowledge};
 pub use bloom::ContextBloom;
 pub use consolidator::{ConsolidatedBlock, ContextConsolidator, MemoryChunk};
-pub use context::{ContextMerge, MemorySet, MergeOutcome, Strategy};
+pub use context::{
+    ContextMerge, FactPartitioner, MemorySet, MergeOutcome, MergedPart, PartsOutcome, Strategy,
+};
 pub use manifest::ContextManifest;
 pub use sidecar::MemorySidecar;
 
@@ -124,7 +126,15 @@ impl PartialEq for Memory {
 impl Memory {
     /// A memory with only a fact (confidence 1.0, everything else empty).
     pub fn new(fact: impl Into<String>) -> Self {
-        Memory { fact: fact.into(), confidence: 1.0, source: String::new(), ts: None, topic: String::new(), tags: Vec::new(), metadata: BTreeMap::new() }
+        Memory {
+            fact: fact.into(),
+            confidence: 1.0,
+            source: String::new(),
+            ts: None,
+            topic: String::new(),
+            tags: Vec::new(),
+            metadata: BTreeMap::new(),
+        }
     }
 
     /// The timestamp the merge uses: `ts`, or `now` when absent or zero.
@@ -157,7 +167,9 @@ impl Memory {
         let mut slots: [Option<Value>; 6] = Default::default();
         let mut metadata = BTreeMap::new();
         for (k, val) in entries {
-            let Value::Str(k) = k else { return Err(MemoryError::BadKey) };
+            let Value::Str(k) = k else {
+                return Err(MemoryError::BadKey);
+            };
             match RESERVED_KEYS.iter().position(|r| *r == k) {
                 Some(i) => slots[i] = Some(val),
                 None => {
@@ -169,12 +181,20 @@ impl Memory {
     }
 
     /// Validate the reserved fields (in [`RESERVED_KEYS`] order) and build the memory.
-    fn from_parts(slots: [Option<Value>; 6], metadata: BTreeMap<String, Value>) -> Result<Memory, MemoryError> {
+    fn from_parts(
+        slots: [Option<Value>; 6],
+        metadata: BTreeMap<String, Value>,
+    ) -> Result<Memory, MemoryError> {
         let [fact, confidence, source, ts, topic, tags] = slots;
         let fact = match fact {
             None => return Err(MemoryError::MissingFact),
             Some(Value::Str(s)) => s,
-            Some(other) => return Err(MemoryError::NotString { field: "fact", found: other.type_name() }),
+            Some(other) => {
+                return Err(MemoryError::NotString {
+                    field: "fact",
+                    found: other.type_name(),
+                })
+            }
         };
         let confidence = match confidence {
             None => 1.0,
@@ -185,7 +205,10 @@ impl Memory {
             match x {
                 None | Some(Value::None) => Ok(String::new()),
                 Some(Value::Str(s)) => Ok(s),
-                Some(other) => Err(MemoryError::NotString { field: name, found: other.type_name() }),
+                Some(other) => Err(MemoryError::NotString {
+                    field: name,
+                    found: other.type_name(),
+                }),
             }
         };
         let source = text(source, "source")?;
@@ -198,7 +221,12 @@ impl Memory {
                 for (index, t) in items.into_iter().enumerate() {
                     match t {
                         Value::Str(s) => tag_list.push(s),
-                        other => return Err(MemoryError::TagNotString { index, found: other.type_name() }),
+                        other => {
+                            return Err(MemoryError::TagNotString {
+                                index,
+                                found: other.type_name(),
+                            })
+                        }
                     }
                 }
             }
@@ -208,7 +236,15 @@ impl Memory {
             tag_list.sort();
             tag_list.dedup();
         }
-        Ok(Memory { fact, confidence, source, ts, topic, tags: tag_list, metadata })
+        Ok(Memory {
+            fact,
+            confidence,
+            source,
+            ts,
+            topic,
+            tags: tag_list,
+            metadata,
+        })
     }
 
     /// The input-style dict: `fact`, `confidence`, `source`, `ts` (when
@@ -222,7 +258,10 @@ impl Memory {
             out.push((Value::str("ts"), Value::Float(ts)));
         }
         out.push((Value::str("topic"), Value::str(self.topic.as_str())));
-        out.push((Value::str("tags"), Value::List(self.tags.iter().map(|t| Value::str(t.as_str())).collect())));
+        out.push((
+            Value::str("tags"),
+            Value::List(self.tags.iter().map(|t| Value::str(t.as_str())).collect()),
+        ));
         for (k, v) in &self.metadata {
             out.push((Value::str(k.as_str()), v.clone()));
         }
@@ -270,7 +309,6 @@ impl Memory {
         Ok(())
     }
 }
-
 
 /// Parse one JSONL line into a [`Memory`].
 ///
@@ -347,7 +385,12 @@ mod fast {
                 }
                 b'-' | b'0'..=b'9' => {
                     let start = self.i;
-                    while self.i < self.s.len() && matches!(self.s[self.i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                    while self.i < self.s.len()
+                        && matches!(
+                            self.s[self.i],
+                            b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'
+                        )
+                    {
                         self.i += 1;
                     }
                     // Numbers go through the full parser's rules (int vs float, ranges).
@@ -384,7 +427,11 @@ mod fast {
     }
 
     pub(super) fn parse(line: &str) -> Option<Result<Memory, MemoryError>> {
-        let mut c = Cur { s: line.as_bytes(), t: line, i: 0 };
+        let mut c = Cur {
+            s: line.as_bytes(),
+            t: line,
+            i: 0,
+        };
         c.eat(b'{')?;
         let mut slots: [Option<Value>; 6] = Default::default();
         let mut metadata = BTreeMap::new();
@@ -433,15 +480,24 @@ fn py_float(v: &Value, field: &'static str) -> Result<f64, MemoryError> {
             let lower = t.to_ascii_lowercase();
             let body = lower.trim_start_matches(['+', '-']);
             let ok_word = matches!(body, "inf" | "infinity" | "nan");
-            let ok_num = !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'));
+            let ok_num = !body.is_empty()
+                && body
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'));
             if ok_word || ok_num {
                 if let Ok(f) = t.parse::<f64>() {
                     return Ok(f);
                 }
             }
-            Err(MemoryError::NotNumeric { field, found: crate::pyrepr::repr(v) })
+            Err(MemoryError::NotNumeric {
+                field,
+                found: crate::pyrepr::repr(v),
+            })
         }
-        other => Err(MemoryError::NotNumeric { field, found: other.type_name().to_string() }),
+        other => Err(MemoryError::NotNumeric {
+            field,
+            found: other.type_name().to_string(),
+        }),
     }
 }
 
@@ -512,7 +568,10 @@ pub(crate) fn merge_meta_value(a: &Value, b: &Value) -> Value {
 }
 
 /// Key-wise metadata merge with [`merge_meta_value`].
-pub(crate) fn merge_metadata(a: &BTreeMap<String, Value>, b: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+pub(crate) fn merge_metadata(
+    a: &BTreeMap<String, Value>,
+    b: &BTreeMap<String, Value>,
+) -> BTreeMap<String, Value> {
     if b.is_empty() {
         return a.clone();
     }
@@ -537,15 +596,27 @@ pub(crate) fn shape(type_name: &'static str, msg: impl Into<String>) -> DecodeEr
 }
 
 /// Read a number field as f64.
-pub(crate) fn get_f64(v: &Value, key: &str, default: f64, ty: &'static str) -> Result<f64, DecodeError> {
+pub(crate) fn get_f64(
+    v: &Value,
+    key: &str,
+    default: f64,
+    ty: &'static str,
+) -> Result<f64, DecodeError> {
     match v.get(key) {
         None => Ok(default),
-        Some(x) => x.as_f64().ok_or_else(|| shape(ty, alloc::format!("field {key:?} must be a number"))),
+        Some(x) => x
+            .as_f64()
+            .ok_or_else(|| shape(ty, alloc::format!("field {key:?} must be a number"))),
     }
 }
 
 /// Read a string field.
-pub(crate) fn get_str(v: &Value, key: &str, default: &str, ty: &'static str) -> Result<String, DecodeError> {
+pub(crate) fn get_str(
+    v: &Value,
+    key: &str,
+    default: &str,
+    ty: &'static str,
+) -> Result<String, DecodeError> {
     match v.get(key) {
         None => Ok(default.to_string()),
         Some(Value::Str(s)) => Ok(s.clone()),
@@ -554,11 +625,19 @@ pub(crate) fn get_str(v: &Value, key: &str, default: &str, ty: &'static str) -> 
 }
 
 /// Read an integer field.
-pub(crate) fn get_i64(v: &Value, key: &str, default: i64, ty: &'static str) -> Result<i64, DecodeError> {
+pub(crate) fn get_i64(
+    v: &Value,
+    key: &str,
+    default: i64,
+    ty: &'static str,
+) -> Result<i64, DecodeError> {
     match v.get(key) {
         None => Ok(default),
         Some(Value::Int(i)) => Ok(*i),
-        Some(_) => Err(shape(ty, alloc::format!("field {key:?} must be an integer"))),
+        Some(_) => Err(shape(
+            ty,
+            alloc::format!("field {key:?} must be an integer"),
+        )),
     }
 }
 
@@ -569,12 +648,17 @@ mod tests {
     #[test]
     fn fast_path_takes_flat_lines_only() {
         let flat = r#"{"fact": "x", "confidence": 0.5, "source": "a", "ts": 3, "topic": "", "tags": ["b", "a"], "n": null, "k": true}"#;
-        let m = fast::parse(flat).expect("flat line takes the fast path").unwrap();
+        let m = fast::parse(flat)
+            .expect("flat line takes the fast path")
+            .unwrap();
         assert_eq!(m.tags, ["a", "b"]);
         assert_eq!(m.ts, Some(3.0));
         assert!(fast::parse(r#"{"fact": "a\"b"}"#).is_none());
         assert!(fast::parse(r#"{"fact": "x", "m": {"k": 1}}"#).is_none());
         assert!(fast::parse(r#"{"fact": "x"} x"#).is_none());
-        assert_eq!(fast::parse(r#"{"confidence": 1}"#), Some(Err(MemoryError::MissingFact)));
+        assert_eq!(
+            fast::parse(r#"{"confidence": 1}"#),
+            Some(Err(MemoryError::MissingFact))
+        );
     }
 }
