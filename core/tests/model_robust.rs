@@ -11,7 +11,7 @@ fn params(seed: u64) -> (Params, Vec<Params>) {
     let f = |k: u64| {
         ((seed
             .wrapping_mul(6364136223846793005)
-            .wrapping_add(k * 1442695040888963407))
+            .wrapping_add(k.wrapping_mul(1442695040888963407)))
             >> 40) as f64
             / (1u64 << 24) as f64
     };
@@ -51,9 +51,9 @@ proptest! {
         poison in prop::option::weighted(0.2, (0usize..4, prop::sample::select(vec![f32::NAN, f32::INFINITY]))),
     ) {
         let n: usize = shape.iter().product();
-        let gen = |s: u64| -> Vec<f32> { (0..n).map(|i| ((((i as u64 + 1) * 2654435761 ^ s) % 2001) as f32 / 1000.0) - 1.0).collect() };
+        let gen = |s: u64| -> Vec<f32> { (0..n).map(|i| ((((i as u64 + 1).wrapping_mul(2654435761) ^ s) % 2001) as f32 / 1000.0) - 1.0).collect() };
         let base = gen(seed);
-        let mut models: Vec<Vec<f32>> = (0..k).map(|i| gen(seed ^ (i as u64 + 7) * 977)).collect();
+        let mut models: Vec<Vec<f32>> = (0..k).map(|i| gen(seed ^ (i as u64 + 7).wrapping_mul(977))).collect();
         if let Some((m, v)) = poison {
             if m < k { models[m][0] = v; }
         }

@@ -215,71 +215,69 @@ impl Crdt {
     /// `vector_clock`: `[{node: count}]`, `agent_state`: `[agent_id]`).
     pub fn create(type_name: &str, params: &str) -> R<Crdt> {
         let a = Args::parse("constructor", params)?;
-        let inner = match type_name {
-            "g_counter" => AnyCrdt::GCounter(GCounter::new()),
-            "pn_counter" => AnyCrdt::PNCounter(PNCounter::new()),
-            "lww_register" => AnyCrdt::LwwRegister(LwwRegister::new(
-                a.value(0),
-                a.ts(1, "timestamp")?,
-                a.str_or(2, "node_id", "")?,
-            )),
-            "or_set" => AnyCrdt::OrSet(OrSet::new()),
-            "lww_map" => AnyCrdt::LwwMap(LwwMap::new()),
-            "hll" => {
-                let p = a.int_or(0, "precision", 14)?;
-                let p =
-                    u8::try_from(p).map_err(|_| arg(format!("precision must be 4-18, got {p}")))?;
-                AnyCrdt::Hll(MergeableHll::new(p).map_err(derr)?)
-            }
-            "bloom" => {
-                let cap = a.int_or(0, "capacity", 10000)?;
-                if cap <= 0 {
-                    return Err(arg(format!("capacity must be positive, got {cap}")));
+        let inner =
+            match type_name {
+                "g_counter" => AnyCrdt::GCounter(GCounter::new()),
+                "pn_counter" => AnyCrdt::PNCounter(PNCounter::new()),
+                "lww_register" => AnyCrdt::LwwRegister(LwwRegister::new(
+                    a.value(0),
+                    a.ts(1, "timestamp")?,
+                    a.str_or(2, "node_id", "")?,
+                )),
+                "or_set" => AnyCrdt::OrSet(OrSet::new()),
+                "lww_map" => AnyCrdt::LwwMap(LwwMap::new()),
+                "hll" => {
+                    let p = a.int_or(0, "precision", 14)?;
+                    let p = u8::try_from(p)
+                        .map_err(|_| arg(format!("precision must be 4-18, got {p}")))?;
+                    AnyCrdt::Hll(MergeableHll::new(p).map_err(derr)?)
                 }
-                AnyCrdt::Bloom(
-                    MergeableBloom::new(cap, a.f64_or(1, "fp_rate", 0.01)?).map_err(derr)?,
-                )
-            }
-            "cms" => {
-                let w = a.int_or(0, "width", 2000)?;
-                let d = a.int_or(1, "depth", 7)?;
-                if w <= 0 || d <= 0 || w.saturating_mul(d) > 1 << 26 {
-                    return Err(arg(format!(
+                "bloom" => {
+                    let cap = a.int_or(0, "capacity", 10000)?;
+                    if cap <= 0 {
+                        return Err(arg(format!("capacity must be positive, got {cap}")));
+                    }
+                    AnyCrdt::Bloom(
+                        MergeableBloom::new(cap, a.f64_or(1, "fp_rate", 0.01)?).map_err(derr)?,
+                    )
+                }
+                "cms" => {
+                    let w = a.int_or(0, "width", 2000)?;
+                    let d = a.int_or(1, "depth", 7)?;
+                    if w <= 0 || d <= 0 || w.saturating_mul(d) > 1 << 26 {
+                        return Err(arg(format!(
                         "width and depth must be positive (and width*depth <= 2^26), got {w}x{d}"
                     )));
-                }
-                AnyCrdt::Cms(MergeableCms::new(w, d).map_err(derr)?)
-            }
-            "vector_clock" => {
-                let mut vc = VectorClock::new();
-                if let Some(m) = a.get(0) {
-                    let entries = m
-                        .as_map()
-                        .ok_or_else(|| arg("vector_clock: clocks must be an object"))?;
-                    let mut pairs = Vec::new();
-                    for (k, v) in entries {
-                        let k = k
-                            .as_str()
-                            .ok_or_else(|| arg("vector_clock: node ids must be strings"))?;
-                        let n =
-                            v.as_int()
-                                .and_then(|n| u64::try_from(n).ok())
-                                .ok_or_else(|| {
-                                    arg("vector_clock: counts must be non-negative integers")
-                                })?;
-                        pairs.push((k, n));
                     }
-                    vc = VectorClock::from_pairs(pairs);
+                    AnyCrdt::Cms(MergeableCms::new(w, d).map_err(derr)?)
                 }
-                AnyCrdt::VectorClock(vc)
-            }
-            "agent_state" => {
-                let mut s = AgentState::new(a.str(0, "agent_id")?);
-                s.created_at = a.f64_or(1, "created_at", 0.0)?;
-                AnyCrdt::AgentState(s)
-            }
-            other => return Err(arg(format!("no constructor for type {other:?}"))),
-        };
+                "vector_clock" => {
+                    let mut vc = VectorClock::new();
+                    if let Some(m) = a.get(0) {
+                        let entries = m
+                            .as_map()
+                            .ok_or_else(|| arg("vector_clock: clocks must be an object"))?;
+                        let mut pairs = Vec::new();
+                        for (k, v) in entries {
+                            let k = k
+                                .as_str()
+                                .ok_or_else(|| arg("vector_clock: node ids must be strings"))?;
+                            let n = v.as_int().and_then(|n| u64::try_from(n).ok()).ok_or_else(
+                                || arg("vector_clock: counts must be non-negative integers"),
+                            )?;
+                            pairs.push((k, n));
+                        }
+                        vc = VectorClock::from_pairs(pairs);
+                    }
+                    AnyCrdt::VectorClock(vc)
+                }
+                "agent_state" => {
+                    let mut s = AgentState::new(a.str(0, "agent_id")?);
+                    s.created_at = a.f64_or(1, "created_at", 0.0)?;
+                    AnyCrdt::AgentState(s)
+                }
+                other => return Err(arg(format!("no constructor for type {other:?}"))),
+            };
         Ok(wrap(inner))
     }
 
