@@ -353,8 +353,8 @@ pub(crate) fn merge_with_sink<S: ConflictSink>(
             out.rows.push(remap_b(r));
         }
         out.columns = columns;
-        if opts.dedup {
-            ExactDedup.dedup(&mut out, 1.0);
+        if !S::ACTIVE {
+            apply_dedup(&mut out, opts);
         }
         return Ok(out);
     }
@@ -509,19 +509,26 @@ pub(crate) fn merge_with_sink<S: ConflictSink>(
         out.rows.push(remap_b(core::mem::take(&mut b_rows[j])));
     }
     out.columns = columns;
-    if opts.dedup && !S::ACTIVE {
-        ExactDedup.dedup(&mut out, 1.0);
+    if !S::ACTIVE {
+        apply_dedup(&mut out, opts);
     }
-    if opts.fuzzy_dedup && !S::ACTIVE {
+    Ok(out)
+}
+
+/// The dedup passes `merge` runs on its output (exact, then fuzzy with a key).
+pub(crate) fn apply_dedup(out: &mut Table, opts: &MergeOptions) {
+    if opts.dedup {
+        ExactDedup.dedup(out, 1.0);
+    }
+    if opts.fuzzy_dedup && !opts.key.is_empty() {
         match &opts.fuzzy {
-            Some(d) => d.dedup(&mut out, opts.fuzzy_threshold),
+            Some(d) => d.dedup(out, opts.fuzzy_threshold),
             None => BigramDedup {
                 exclude: Some(opts.key[0].clone()),
             }
-            .dedup(&mut out, opts.fuzzy_threshold),
+            .dedup(out, opts.fuzzy_threshold),
         }
     }
-    Ok(out)
 }
 
 fn key_indices_rows(
