@@ -13,6 +13,7 @@
 //! (merge_dicts), delta, dedup, merkle, evolution, gossip, mergeql, verify.
 
 pub mod error;
+pub mod json;
 pub mod merge;
 pub mod provenance;
 pub mod pycmp;
@@ -21,6 +22,7 @@ pub mod schema;
 pub mod stream;
 
 pub use error::TableError;
+pub use json::{merge_dicts, merge_json_lines, merge_json_lines_text};
 pub use merge::{merge, merge_owned, MergeOptions, Origin, Prefer, RowDedup};
 pub use provenance::{merge_with_provenance, Conflict, ProvenanceLog, Winner};
 pub use schema::{CustomFn, CustomStrategy, MergeSchema, Strategy};

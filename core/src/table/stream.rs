@@ -381,16 +381,13 @@ impl<I: Iterator<Item = Table>> Side<I> {
             Value::List(vals)
         };
         if let Some(prev) = &self.prev {
-            match compare(prev, &key, self.seen)? {
-                Ordering::Greater => {
-                    return Err(TableError::Unsorted {
-                        side: self.name,
-                        row: self.seen,
-                        previous: repr(prev),
-                        current: repr(&key),
-                    })
-                }
-                _ => {}
+            if compare(prev, &key, self.seen)? == Ordering::Greater {
+                return Err(TableError::Unsorted {
+                    side: self.name,
+                    row: self.seen,
+                    previous: repr(prev),
+                    current: repr(&key),
+                });
             }
         }
         Ok(key)
