@@ -101,3 +101,5 @@ impl Table {
             .collect()
     }
 }
+pub mod delta;
+pub mod extras_error;
