@@ -103,3 +103,5 @@ impl Table {
 }
 pub mod delta;
 pub mod extras_error;
+pub mod gossip;
+pub mod merkle;
