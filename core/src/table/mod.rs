@@ -102,6 +102,7 @@ impl Table {
     }
 }
 pub mod delta;
+pub mod evolution;
 pub mod extras_error;
 pub mod gossip;
 pub mod merkle;
