@@ -101,6 +101,7 @@ impl Table {
             .collect()
     }
 }
+pub mod dedup;
 pub mod delta;
 pub mod evolution;
 pub mod extras_error;
