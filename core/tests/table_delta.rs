@@ -113,7 +113,15 @@ fn delta_store_matches_reference() {
 #[test]
 fn bad_input_is_a_typed_error() {
     let row = Value::map([("id", Value::Int(1))]);
-    let e = compute_delta(&[Value::Int(3)], &[row.clone()], "id", 0, ts(0.0), "").unwrap_err();
+    let e = compute_delta(
+        &[Value::Int(3)],
+        std::slice::from_ref(&row),
+        "id",
+        0,
+        ts(0.0),
+        "",
+    )
+    .unwrap_err();
     assert!(matches!(e, ExtrasError::NotARecord { .. }), "{e}");
     let e = compute_delta(
         &[Value::map([("id", Value::List(vec![]))])],

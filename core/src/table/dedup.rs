@@ -512,8 +512,12 @@ pub struct DedupIndex {
     pub seen: BTreeSet<String>,
     /// Fuzzy hash → the text first kept under it.
     pub content: BTreeMap<String, String>,
-    lsh: Option<(f64, LshIndex, Vec<(String, Vec<u64>)>)>,
+    lsh: Option<FuzzyCache>,
 }
+
+/// The derived fuzzy-lookup state of a [`DedupIndex`]: the threshold it was
+/// built for, the LSH buckets, and per id the kept hash and its shingles.
+type FuzzyCache = (f64, LshIndex, Vec<(String, Vec<u64>)>);
 
 impl PartialEq for DedupIndex {
     fn eq(&self, other: &Self) -> bool {
@@ -533,7 +537,7 @@ impl DedupIndex {
         self.seen.insert(exact_hash(text))
     }
 
-    fn lsh_for(&mut self, threshold: f64) -> &mut (f64, LshIndex, Vec<(String, Vec<u64>)>) {
+    fn lsh_for(&mut self, threshold: f64) -> &mut FuzzyCache {
         let stale = !matches!(&self.lsh, Some((t, _, ids)) if *t == threshold && ids.len() == self.content.len());
         if stale {
             let mut lsh = LshIndex::new(LshParams::for_jaccard(dice_to_jaccard(threshold)));
