@@ -33,7 +33,9 @@ use crate::value::Value;
 pub(crate) fn key_identity(v: &Value) -> Option<Value> {
     match v {
         Value::Bool(b) => Some(Value::Int(*b as i64)),
-        Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(Value::Int(*f as i64)),
+        Value::Float(f) if libm::trunc(*f) == *f && libm::fabs(*f) < 9.2e18 => {
+            Some(Value::Int(*f as i64))
+        }
         Value::List(_) | Value::Map(_) | Value::Set(_) => None,
         other => Some(other.clone()),
     }
