@@ -3,11 +3,14 @@
 //! `DedupIndex` answers are the reference's; LSH recall at the threshold;
 //! `DedupIndex` merge laws.
 
+use crdt_merge_core::table::dedup::LshRowDedup;
 use crdt_merge_core::table::dedup::{
     dedup_list, dedup_records, dice_similarity, dice_to_jaccard, jaccard, normalize, shingles,
     DedupIndex, DedupMethod, LshParams, MinHashDedup,
 };
 use crdt_merge_core::table::extras_error::ExtrasError;
+use crdt_merge_core::table::merge::{BigramDedup, RowDedup};
+use crdt_merge_core::table::Table;
 use crdt_merge_core::{Merge, Value};
 use proptest::prelude::*;
 
@@ -218,7 +221,28 @@ fn index_strategy() -> impl Strategy<Value = DedupIndex> {
     })
 }
 
+fn table_strategy() -> impl Strategy<Value = Table> {
+    prop::collection::vec((0i64..5, "[abAB ]{0,8}", prop::option::of(0i64..3)), 0..25).prop_map(
+        |rows| Table {
+            columns: vec!["id".into(), "t".into(), "n".into()],
+            rows: rows
+                .into_iter()
+                .map(|(k, t, n)| vec![Some(Value::Int(k)), Some(Value::Str(t)), n.map(Value::Int)])
+                .collect(),
+        },
+    )
+}
+
 proptest! {
+    #[test]
+    fn lsh_row_dedup_equals_bigram_dedup(t in table_strategy(), th in prop::sample::select(vec![0.5, 0.8, 0.9, 1.0])) {
+        let exclude = Some("id".to_string());
+        let (mut a, mut b) = (t.clone(), t);
+        BigramDedup { exclude: exclude.clone() }.dedup(&mut a, th);
+        LshRowDedup { exclude }.dedup(&mut b, th);
+        prop_assert_eq!(a, b);
+    }
+
     #[test]
     fn lsh_fuzzy_equals_brute_force(items in prop::collection::vec(text_strategy(), 0..40), th in prop::sample::select(vec![0.6, 0.75, 0.85, 0.95])) {
         let (_, dups) = dedup_list(&items, DedupMethod::Fuzzy, th).unwrap();

@@ -6,8 +6,9 @@
 use crdt_merge_core::crdt::{Delta, Timestamp};
 use crdt_merge_core::table::delta::{apply_delta, compose, compute_delta, DeltaStore};
 use crdt_merge_core::table::extras_error::ExtrasError;
+use crdt_merge_core::table::MergeSchema;
 use crdt_merge_core::wire::{decode_typed, encode_typed, Limits};
-use crdt_merge_core::Value;
+use crdt_merge_core::{Value, WireType};
 use proptest::prelude::*;
 
 fn fixture() -> Value {
@@ -79,6 +80,32 @@ fn compute_apply_compose_match_reference() {
         });
         assert_eq!(sorted_by_id(applied), sorted_by_id(seq.clone()));
         assert_eq!(sorted_by_id(seq), sorted_by_id(v("v3")));
+    }
+}
+
+#[test]
+fn apply_with_merge_schema_matches_reference() {
+    let fx = fixture();
+    let schema = MergeSchema::from_dict(fx.get("schema").unwrap()).unwrap();
+    for (i, c) in fx
+        .get("cases")
+        .unwrap()
+        .as_list()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let d1 = Delta::from_value(&{
+            let mut m = c.get("d1").unwrap().clone();
+            if let Value::Map(e) = &mut m {
+                e.push((Value::str("timestamp"), Value::Float(1.0)));
+                e.push((Value::str("source_node"), Value::str("n1")));
+            }
+            m
+        })
+        .unwrap();
+        let got = apply_delta(&list(c.get("v0").unwrap()), &d1, "id", Some(&schema)).unwrap();
+        assert_eq!(got, list(c.get("apply_d1_schema").unwrap()), "case {i}");
     }
 }
 

@@ -19,6 +19,7 @@ from crdt_merge.delta import Delta, DeltaStore, apply_delta, compose_deltas, com
 from crdt_merge.dedup import DedupIndex, _dice_similarity, dedup_list, dedup_records
 from crdt_merge.gossip import GossipEntry, GossipState, anti_entropy
 from crdt_merge.merkle import MerkleTree, compare_datasets, merkle_diff
+from crdt_merge.strategies import LWW, Concat, LongestWins, MaxWins, MergeSchema, MinWins
 from crdt_merge.schema_evolution import SchemaPolicy, check_compatibility, evolve_schema, widen_type
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,6 +75,9 @@ def mutate(rng, rows, key_pool):
     return out
 
 
+SCHEMA = MergeSchema(default=LWW(), age=MaxWins(), score=MinWins(), name=LongestWins(), city=Concat())
+
+
 def delta_dict(d):
     return {"added": d.added, "modified": d.modified, "removed": d.removed, "version": d.version}
 
@@ -112,6 +116,7 @@ def gen_delta():
                 "version": comp.version,
             },
             "apply_compose": apply_delta(v0, comp, "id"),
+            "apply_d1_schema": apply_delta(v0, d1, "id", schema=SCHEMA),
         }
         cases.append(case)
     # DeltaStore: ingest a sequence.
@@ -125,7 +130,7 @@ def gen_delta():
     for rows in seq:
         d = store.ingest(rows)
         outs.append(None if d is None else delta_dict(d))
-    return {"cases": cases, "store": {"inputs": seq, "deltas": outs, "version": store.version}}
+    return {"schema": SCHEMA.to_dict(), "cases": cases, "store": {"inputs": seq, "deltas": outs, "version": store.version}}
 
 
 def rand_text(rng):

@@ -288,12 +288,31 @@ pub enum Measure {
     Jaccard,
 }
 
-/// Greedy near-duplicate filter: a text is a duplicate when its normalized
+/// How a [`FuzzyDeduper`] prepares a text before taking its bigrams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextForm {
+    /// [`normalize`]: lower-cased, whitespace runs collapsed (`crdt_merge.dedup`).
+    Normalized,
+    /// Lower-cased only (the merge's fuzzy row pass, `BigramDedup`).
+    Lowercase,
+}
+
+impl TextForm {
+    fn apply(self, text: &str) -> String {
+        match self {
+            TextForm::Normalized => normalize(text),
+            TextForm::Lowercase => text.to_lowercase(),
+        }
+    }
+}
+
+/// Greedy near-duplicate filter: a text is a duplicate when its prepared
 /// form equals a kept one's or its similarity to a kept text is at least
 /// the threshold; kept texts go into an LSH index.
 #[derive(Debug, Clone)]
 pub struct FuzzyDeduper {
     measure: Measure,
+    form: TextForm,
     threshold: f64,
     normalized: hashbrown::HashMap<String, u32>,
     kept: Vec<Vec<u64>>,
@@ -301,8 +320,18 @@ pub struct FuzzyDeduper {
 }
 
 impl FuzzyDeduper {
-    /// A filter for `measure` at `threshold` (a NaN threshold is an error).
+    /// A filter for `measure` at `threshold` on normalized texts (a NaN
+    /// threshold is an error).
     pub fn new(measure: Measure, threshold: f64) -> Result<FuzzyDeduper, ExtrasError> {
+        Self::with_form(measure, threshold, TextForm::Normalized)
+    }
+
+    /// A filter preparing texts with `form`.
+    pub fn with_form(
+        measure: Measure,
+        threshold: f64,
+        form: TextForm,
+    ) -> Result<FuzzyDeduper, ExtrasError> {
         if threshold.is_nan() {
             return Err(ExtrasError::Param {
                 name: "threshold",
@@ -315,6 +344,7 @@ impl FuzzyDeduper {
         };
         Ok(FuzzyDeduper {
             measure,
+            form,
             threshold,
             normalized: hashbrown::HashMap::new(),
             kept: Vec::new(),
@@ -332,7 +362,7 @@ impl FuzzyDeduper {
     /// Offer a text: `Ok(None)` when it is new (and now kept), `Ok(Some(i))`
     /// when it duplicates the `i`-th kept text (the earliest kept match).
     pub fn add(&mut self, text: &str) -> Option<usize> {
-        let norm = normalize(text);
+        let norm = self.form.apply(text);
         if let Some(&i) = self.normalized.get(&norm) {
             return Some(i as usize);
         }
@@ -359,6 +389,33 @@ impl FuzzyDeduper {
     /// Number of kept texts.
     pub fn kept(&self) -> usize {
         self.kept.len()
+    }
+}
+
+/// The merge's fuzzy row pass (same text and Dice measure as
+/// [`crate::table::merge::BigramDedup`], first row of each group kept) with
+/// an LSH index instead of comparing every pair: plug it into
+/// `MergeOptions::fuzzy`. A NaN threshold keeps every row.
+#[derive(Debug, Clone, Default)]
+pub struct LshRowDedup {
+    /// The key column left out of the text.
+    pub exclude: Option<String>,
+}
+
+impl crate::table::merge::RowDedup for LshRowDedup {
+    fn dedup(&self, t: &mut crate::table::Table, threshold: f64) {
+        let Ok(mut d) = FuzzyDeduper::with_form(Measure::Dice, threshold, TextForm::Lowercase)
+        else {
+            return;
+        };
+        let text = crate::table::merge::BigramDedup {
+            exclude: self.exclude.clone(),
+        };
+        let rows = core::mem::take(&mut t.rows);
+        t.rows = rows
+            .into_iter()
+            .filter(|row| d.add(&text.text_of(&t.columns, row)).is_none())
+            .collect();
     }
 }
 

@@ -200,6 +200,15 @@ impl<F: Fn(&str, &Value, &Value) -> Value> ColumnResolver for F {
     }
 }
 
+/// A merge schema resolves a column as the reference's `apply_delta` does:
+/// `schema.strategy_for(col).resolve(old, new)` with both timestamps 0.
+impl ColumnResolver for crate::table::MergeSchema {
+    fn resolve(&self, col: &str, old: &Value, new: &Value) -> Value {
+        self.strategy_for(col)
+            .resolve(old.clone(), new.clone(), 0.0, 0.0)
+    }
+}
+
 fn merge_rows(old: &Value, new: &Value, resolver: &dyn ColumnResolver) -> Value {
     let mut cols: Vec<&Value> = Vec::new();
     for (k, _) in old
