@@ -128,3 +128,9 @@ impl Table {
             .collect()
     }
 }
+pub mod dedup;
+pub mod delta;
+pub mod evolution;
+pub mod extras_error;
+pub mod gossip;
+pub mod merkle;
