@@ -12,6 +12,16 @@
 //! schema (MergeSchema and its strategies), merge, provenance, stream, json
 //! (merge_dicts), delta, dedup, merkle, evolution, gossip, mergeql, verify.
 
+pub mod error;
+pub mod merge;
+pub mod pycmp;
+pub mod row_dedup;
+pub mod schema;
+
+pub use error::TableError;
+pub use merge::{merge, merge_owned, MergeOptions, Origin, Prefer, RowDedup};
+pub use schema::{CustomFn, CustomStrategy, MergeSchema, Strategy};
+
 use alloc::string::String;
 use alloc::vec::Vec;
 
