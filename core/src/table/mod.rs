@@ -111,3 +111,4 @@ impl Table {
             .collect()
     }
 }
+pub mod mergeql;
