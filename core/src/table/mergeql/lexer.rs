@@ -53,6 +53,8 @@ pub struct Token {
     pub line: usize,
     /// 1-based column in characters.
     pub column: usize,
+    /// Character offsets of the token in the statement (quotes included).
+    pub span: (usize, usize),
 }
 
 impl Token {
@@ -74,11 +76,13 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, MergeqlError> {
     while i < chars.len() {
         let c = chars[i];
         let (tl, tc) = (line, col);
-        let tok = |kind, text: String| Token {
+        let start = i;
+        let tok = |kind, text: String, end: usize| Token {
             kind,
             text,
             line: tl,
             column: tc,
+            span: (start, end),
         };
         if c == '\n' {
             i += 1;
@@ -129,7 +133,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, MergeqlError> {
                 }
                 j += 1;
             }
-            out.push(tok(TokenKind::Quoted, text));
+            out.push(tok(TokenKind::Quoted, text, j + 1));
             i = j + 1;
             line = l2;
             col = c2 + 1;
@@ -159,7 +163,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, MergeqlError> {
             _ => None,
         };
         if let Some((kind, n)) = punct {
-            out.push(tok(kind, chars[i..i + n].iter().collect()));
+            out.push(tok(kind, chars[i..i + n].iter().collect(), i + n));
             i += n;
             col += n;
             continue;
@@ -172,7 +176,7 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>, MergeqlError> {
             }
             j += 1;
         }
-        out.push(tok(TokenKind::Word, chars[i..j].iter().collect()));
+        out.push(tok(TokenKind::Word, chars[i..j].iter().collect(), j));
         col += j - i;
         i = j;
     }

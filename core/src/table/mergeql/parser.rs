@@ -179,8 +179,7 @@ pub fn parse(src: &str) -> Result<Statement, MergeqlError> {
                 where_clause = None;
                 filter = None;
             } else {
-                let text: Vec<&str> = part.iter().map(|t| t.text.as_str()).collect();
-                where_clause = Some(text.join(" "));
+                where_clause = Some(clause_text(part));
                 let at_end = p.peek().map_or(end, |t| (t.line, t.column));
                 filter = Some(filter::parse(part, at_end)?);
             }
@@ -242,6 +241,25 @@ pub fn parse(src: &str) -> Result<Statement, MergeqlError> {
         source_pos,
         strategy_pos,
     })
+}
+
+/// The WHERE text as the reference records it: its tokens (quotes removed)
+/// joined by one space, where the reference's tokens are ours glued back
+/// together when nothing separated them and no `=`, `,`, `(`, `)`, `->` or
+/// quote splits them (it reads `a>5` as one token).
+fn clause_text(part: &[Token]) -> String {
+    let glue = |t: &Token| matches!(t.kind, TokenKind::Word | TokenKind::Lt | TokenKind::Gt);
+    let mut out = String::new();
+    for (i, t) in part.iter().enumerate() {
+        if i > 0 {
+            let prev = &part[i - 1];
+            if !(prev.span.1 == t.span.0 && glue(prev) && glue(t)) {
+                out.push(' ');
+            }
+        }
+        out.push_str(&t.text);
+    }
+    out
 }
 
 impl Statement {
