@@ -4,6 +4,7 @@
 //! inputs on which it raises). Row order is compared exactly: the
 //! reference's order (A's keys, B's new keys, null-key rows) is meaningful.
 
+use crdt_merge_core::table::merge_with_provenance;
 use crdt_merge_core::table::pycmp::parse_timestamp;
 use crdt_merge_core::table::{
     merge, MergeOptions, MergeSchema, Prefer, Strategy, Table, TableError,
@@ -61,7 +62,13 @@ fn options(c: &Value) -> MergeOptions {
 fn run(c: &Value) -> Result<Vec<Value>, TableError> {
     let a = Table::from_dict_rows(list(c.get("a").unwrap()));
     let b = Table::from_dict_rows(list(c.get("b").unwrap()));
-    merge(&a, &b, &options(c)).map(|t| t.to_dict_rows())
+    let o = options(c);
+    let out = merge(&a, &b, &o);
+    // merge_with_provenance gives the very same table.
+    if let Ok(t) = &out {
+        assert_eq!(&merge_with_provenance(&a, &b, &o).unwrap().0, t);
+    }
+    out.map(|t| t.to_dict_rows())
 }
 
 #[test]

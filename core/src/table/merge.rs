@@ -220,14 +220,14 @@ impl Resolver<'_> {
 }
 
 /// Key of one row.
-enum RowKey {
+pub(crate) enum RowKey {
     /// Some key column is null or absent.
     Null,
     /// Hash of the key values.
     Hash(u64),
 }
 
-fn row_key<S: BuildHasher>(
+pub(crate) fn row_key<S: BuildHasher>(
     state: &S,
     row: &[Cell],
     kidx: &[usize],
@@ -256,14 +256,14 @@ fn row_key<S: BuildHasher>(
     Ok(RowKey::Hash(h.finish()))
 }
 
-fn keys_eq(x: &[Cell], xk: &[usize], y: &[Cell], yk: &[usize]) -> bool {
+pub(crate) fn keys_eq(x: &[Cell], xk: &[usize], y: &[Cell], yk: &[usize]) -> bool {
     xk.iter().zip(yk).all(|(&i, &j)| match (&x[i], &y[j]) {
         (Some(p), Some(q)) => py_eq(p, q),
         _ => false,
     })
 }
 
-fn check_rows(t: &Table) -> Result<(), TableError> {
+pub(crate) fn check_rows(t: &Table) -> Result<(), TableError> {
     let n = t.columns.len();
     for (i, r) in t.rows.iter().enumerate() {
         if r.len() != n {
@@ -277,13 +277,221 @@ fn check_rows(t: &Table) -> Result<(), TableError> {
     Ok(())
 }
 
-#[derive(Clone, Copy)]
-struct Slot {
-    a: usize,
-    b: usize,
+const NONE: usize = usize::MAX;
+
+/// Lays rows of A and B out in the output columns and merges matched pairs.
+pub(crate) struct RowMerger<'o> {
+    /// Output columns: A's, then B's new ones.
+    pub columns: Vec<String>,
+    /// Output index of each B column.
+    b_pos: Vec<usize>,
+    /// B column of each output column (`NONE` if B lacks it).
+    b_of: Vec<usize>,
+    /// B's layout is already the output layout.
+    b_identity: bool,
+    resolvers: Vec<Resolver<'o>>,
+    ts_a: Option<usize>,
+    ts_b: Option<usize>,
 }
 
-const NONE: usize = usize::MAX;
+/// The timestamp column: explicit, or `_ts` when both first rows carry it.
+pub(crate) fn timestamp_column(opts: &MergeOptions, a: &Table, b: &Table) -> Option<String> {
+    if let Some(t) = &opts.timestamp_col {
+        return Some(t.clone());
+    }
+    let has = |t: &Table| {
+        t.rows.first().is_some_and(|r| {
+            t.column_index("_ts")
+                .is_some_and(|i| r.get(i).is_some_and(Option::is_some))
+        })
+    };
+    (has(a) && has(b)).then(|| "_ts".to_string())
+}
+
+impl<'o> RowMerger<'o> {
+    pub(crate) fn new(
+        a_cols: &[String],
+        b_cols: &[String],
+        opts: &'o MergeOptions,
+        ts_name: Option<&str>,
+    ) -> RowMerger<'o> {
+        let mut columns = a_cols.to_vec();
+        let mut b_pos = Vec::with_capacity(b_cols.len());
+        for c in b_cols {
+            match columns.iter().position(|x| x == c) {
+                Some(i) => b_pos.push(i),
+                None => {
+                    b_pos.push(columns.len());
+                    columns.push(c.clone());
+                }
+            }
+        }
+        let width = columns.len();
+        let mut b_of = alloc::vec![NONE; width];
+        for (j, &o) in b_pos.iter().enumerate() {
+            b_of[o] = j;
+        }
+        let b_identity = b_cols.len() == width && b_pos.iter().enumerate().all(|(j, &o)| j == o);
+        let resolvers = columns
+            .iter()
+            .map(|c| match (&opts.schema, ts_name) {
+                (Some(s), _) => Resolver::Schema(s.strategy_for(c)),
+                (None, Some(_)) => Resolver::Lww,
+                (None, None) => match opts.prefer {
+                    Prefer::A => Resolver::PreferA,
+                    Prefer::B => Resolver::PreferB,
+                    Prefer::Latest => Resolver::Latest,
+                },
+            })
+            .collect();
+        RowMerger {
+            ts_a: ts_name.and_then(|t| a_cols.iter().position(|c| c == t)),
+            ts_b: ts_name.and_then(|t| b_cols.iter().position(|c| c == t)),
+            columns,
+            b_pos,
+            b_of,
+            b_identity,
+            resolvers,
+        }
+    }
+
+    /// An A row in the output layout.
+    pub(crate) fn widen_a(&self, mut r: Vec<Cell>) -> Vec<Cell> {
+        r.resize(self.columns.len(), None);
+        r
+    }
+
+    /// A B row in the output layout.
+    pub(crate) fn remap_b(&self, mut r: Vec<Cell>) -> Vec<Cell> {
+        if self.b_identity {
+            return r;
+        }
+        let mut out: Vec<Cell> = alloc::vec![None; self.columns.len()];
+        for (j, &o) in self.b_pos.iter().enumerate() {
+            if let Some(c) = r.get_mut(j) {
+                out[o] = c.take();
+            }
+        }
+        out
+    }
+
+    /// Merge a matched pair cell by cell (output row `n`, for the sink).
+    pub(crate) fn merge_pair<S: ConflictSink>(
+        &self,
+        mut ra: Vec<Cell>,
+        mut rb: Vec<Cell>,
+        sink: &mut S,
+        n: usize,
+    ) -> Vec<Cell> {
+        let ts_a = self
+            .ts_a
+            .map_or(0.0, |i| parse_timestamp(ra.get(i).and_then(Option::as_ref)));
+        let ts_b = self
+            .ts_b
+            .map_or(0.0, |i| parse_timestamp(rb.get(i).and_then(Option::as_ref)));
+        ra.resize(self.columns.len(), None);
+        for (o, cell) in ra.iter_mut().enumerate() {
+            let va = cell.take().unwrap_or(Value::None);
+            let vb = match self.b_of[o] {
+                NONE => Value::None,
+                j => rb.get_mut(j).and_then(Option::take).unwrap_or(Value::None),
+            };
+            let v = match (&va, &vb) {
+                (Value::None, _) => vb,
+                (_, Value::None) => va,
+                _ if py_eq(&va, &vb) => va,
+                _ => {
+                    let r = &self.resolvers[o];
+                    if S::ACTIVE {
+                        let w = r.resolve(va.clone(), vb.clone(), ts_a, ts_b);
+                        sink.conflict(n, o, va, vb, &w, r.name());
+                        w
+                    } else {
+                        r.resolve(va, vb, ts_a, ts_b)
+                    }
+                }
+            };
+            *cell = Some(v);
+        }
+        ra
+    }
+}
+
+/// Check the options that do not depend on the rows.
+pub(crate) fn check_options(opts: &MergeOptions) -> Result<(), TableError> {
+    if let Some(s) = &opts.schema {
+        s.validate()?;
+    }
+    if opts.fuzzy_dedup && !opts.key.is_empty() && !(0.0..=1.0).contains(&opts.fuzzy_threshold) {
+        return Err(TableError::BadThreshold(opts.fuzzy_threshold));
+    }
+    Ok(())
+}
+
+/// A key index over rows: slot per distinct key, in first-seen order.
+pub(crate) struct KeyIndex {
+    state: hashbrown::DefaultHashBuilder,
+    table: HashTable<usize>,
+    hashes: Vec<u64>,
+}
+
+impl KeyIndex {
+    pub(crate) fn with_capacity(n: usize) -> KeyIndex {
+        KeyIndex {
+            state: hashbrown::DefaultHashBuilder::default(),
+            table: HashTable::with_capacity(n),
+            hashes: Vec::with_capacity(n),
+        }
+    }
+
+    /// Hash of a row's key (`Null` when a key cell is null or absent).
+    pub(crate) fn key(
+        &self,
+        row: &[Cell],
+        kidx: &[usize],
+        names: &[String],
+        side: &'static str,
+        row_no: usize,
+    ) -> Result<RowKey, TableError> {
+        row_key(&self.state, row, kidx, names, side, row_no)
+    }
+
+    /// The slot whose key `eq` accepts.
+    pub(crate) fn find(&self, h: u64, eq: impl FnMut(&usize) -> bool) -> Option<usize> {
+        self.table.find(h, eq).copied()
+    }
+
+    /// Add a slot (the next number) with hash `h`; returns it.
+    pub(crate) fn insert(&mut self, h: u64) -> usize {
+        let s = self.hashes.len();
+        self.hashes.push(h);
+        let hashes = &self.hashes;
+        self.table.insert_unique(h, s, |&s| hashes[s]);
+        s
+    }
+}
+
+/// Key column positions, checked on the first row as the reference does.
+pub(crate) fn key_indices(
+    columns: &[String],
+    rows: &[Vec<Cell>],
+    key: &[String],
+    side: &'static str,
+) -> Result<Vec<usize>, TableError> {
+    key.iter()
+        .map(|k| {
+            let idx = columns.iter().position(|c| c == k);
+            match (idx, rows.first()) {
+                (Some(i), Some(first)) if first[i].is_some() => Ok(i),
+                (_, None) => Ok(idx.unwrap_or(NONE)),
+                _ => Err(TableError::MissingKeyColumn {
+                    column: k.clone(),
+                    side,
+                }),
+            }
+        })
+        .collect()
+}
 
 /// The merge itself, reporting decisions to `sink`.
 pub(crate) fn merge_with_sink<S: ConflictSink>(
@@ -294,205 +502,97 @@ pub(crate) fn merge_with_sink<S: ConflictSink>(
 ) -> Result<Table, TableError> {
     check_rows(&a)?;
     check_rows(&b)?;
-    if let Some(s) = &opts.schema {
-        s.validate()?;
-    }
-    if opts.fuzzy_dedup && !opts.key.is_empty() && !(0.0..=1.0).contains(&opts.fuzzy_threshold) {
-        return Err(TableError::BadThreshold(opts.fuzzy_threshold));
-    }
-    // Output columns: A's, then B's new ones; b_pos[j] = output index of B's column j.
-    let mut columns = a.columns;
-    let a_width = columns.len();
-    let mut b_pos = Vec::with_capacity(b.columns.len());
-    for c in &b.columns {
-        match columns.iter().position(|x| x == c) {
-            Some(i) => b_pos.push(i),
-            None => {
-                b_pos.push(columns.len());
-                columns.push(c.clone());
-            }
-        }
-    }
-    let width = columns.len();
-    // out column -> B column
-    let mut b_of = alloc::vec![NONE; width];
-    for (j, &o) in b_pos.iter().enumerate() {
-        b_of[o] = j;
-    }
+    check_options(opts)?;
+    let ts_name = timestamp_column(opts, &a, &b);
+    let m = RowMerger::new(&a.columns, &b.columns, opts, ts_name.as_deref());
+    let mut out = Table::default();
     let mut a_rows = a.rows;
     let mut b_rows = b.rows;
 
-    let widen_a = |mut r: Vec<Cell>| -> Vec<Cell> {
-        r.resize(width, None);
-        r
-    };
-    let remap_b = |mut r: Vec<Cell>| -> Vec<Cell> {
-        if width == r.len() && b_pos.iter().enumerate().all(|(j, &o)| j == o) {
-            return r;
-        }
-        let mut out: Vec<Cell> = alloc::vec![None; width];
-        for (j, &o) in b_pos.iter().enumerate() {
-            out[o] = r[j].take();
-        }
-        out
-    };
-
-    let mut out = Table::with_columns(Vec::new());
     if opts.key.is_empty() {
         out.rows.reserve(a_rows.len() + b_rows.len());
         for r in a_rows {
             if S::ACTIVE {
                 sink.row(out.rows.len(), Origin::UniqueA);
             }
-            out.rows.push(widen_a(r));
+            out.rows.push(m.widen_a(r));
         }
         for r in b_rows {
             if S::ACTIVE {
                 sink.row(out.rows.len(), Origin::UniqueB);
             }
-            out.rows.push(remap_b(r));
+            out.rows.push(m.remap_b(r));
         }
-        out.columns = columns;
-        if opts.dedup {
-            ExactDedup.dedup(&mut out, 1.0);
+        out.columns = m.columns;
+        if !S::ACTIVE {
+            apply_dedup(&mut out, opts);
         }
         return Ok(out);
     }
 
-    let ka = key_indices_rows(&columns[..a_width], &a_rows, &opts.key, "a")?;
-    let kb = key_indices_rows(&b.columns, &b_rows, &opts.key, "b")?;
+    let ka = key_indices(&a.columns, &a_rows, &opts.key, "a")?;
+    let kb = key_indices(&b.columns, &b_rows, &opts.key, "b")?;
 
-    // Timestamp column: explicit, or `_ts` when both first rows carry it.
-    let ts_name: Option<&str> = match &opts.timestamp_col {
-        Some(t) => Some(t.as_str()),
-        None => {
-            let has = |cols: &[String], rows: &[Vec<Cell>]| {
-                rows.first().is_some_and(|r| {
-                    cols.iter()
-                        .position(|c| c == "_ts")
-                        .is_some_and(|i| r[i].is_some())
-                })
-            };
-            if has(&columns[..a_width], &a_rows) && has(&b.columns, &b_rows) {
-                Some("_ts")
-            } else {
-                None
-            }
-        }
-    };
-    let ts_a_idx = ts_name.and_then(|t| columns[..a_width].iter().position(|c| c == t));
-    let ts_b_idx = ts_name.and_then(|t| b.columns.iter().position(|c| c == t));
-
-    let resolvers: Vec<Resolver<'_>> = columns
-        .iter()
-        .map(|c| match (&opts.schema, ts_name) {
-            (Some(s), _) => Resolver::Schema(s.strategy_for(c)),
-            (None, Some(_)) => Resolver::Lww,
-            (None, None) => match opts.prefer {
-                Prefer::A => Resolver::PreferA,
-                Prefer::B => Resolver::PreferB,
-                Prefer::Latest => Resolver::Latest,
-            },
-        })
-        .collect();
-
-    // Index both sides by key.
-    let state = hashbrown::DefaultHashBuilder::default();
-    let mut table: HashTable<usize> = HashTable::with_capacity(a_rows.len() + b_rows.len());
-    let mut slots: Vec<Slot> = Vec::with_capacity(a_rows.len() + b_rows.len());
-    let mut hashes: Vec<u64> = Vec::with_capacity(a_rows.len() + b_rows.len());
+    // Index both sides by key: slot = (A row, B row), in first-seen order.
+    let mut index = KeyIndex::with_capacity(a_rows.len() + b_rows.len());
+    let mut slots: Vec<(usize, usize)> = Vec::with_capacity(a_rows.len() + b_rows.len());
     let mut null_a: Vec<usize> = Vec::new();
     let mut null_b: Vec<usize> = Vec::new();
     for (i, r) in a_rows.iter().enumerate() {
-        match row_key(&state, r, &ka, &opts.key, "a", i)? {
+        match index.key(r, &ka, &opts.key, "a", i)? {
             RowKey::Null => null_a.push(i),
             RowKey::Hash(h) => {
-                let found = table.find(h, |&s| keys_eq(&a_rows[slots[s].a], &ka, r, &ka));
-                match found {
-                    Some(&s) => slots[s].a = i,
+                match index.find(h, |&s| keys_eq(&a_rows[slots[s].0], &ka, r, &ka)) {
+                    // A repeated key keeps the last row, at the first one's place.
+                    Some(s) => slots[s].0 = i,
                     None => {
-                        let s = slots.len();
-                        slots.push(Slot { a: i, b: NONE });
-                        hashes.push(h);
-                        table.insert_unique(h, s, |&s| hashes[s]);
+                        index.insert(h);
+                        slots.push((i, NONE));
                     }
                 }
             }
         }
     }
     for (j, r) in b_rows.iter().enumerate() {
-        match row_key(&state, r, &kb, &opts.key, "b", j)? {
+        match index.key(r, &kb, &opts.key, "b", j)? {
             RowKey::Null => null_b.push(j),
             RowKey::Hash(h) => {
-                let found = table.find(h, |&s| {
-                    let sl = slots[s];
-                    if sl.a != NONE {
-                        keys_eq(&a_rows[sl.a], &ka, r, &kb)
-                    } else {
-                        keys_eq(&b_rows[sl.b], &kb, r, &kb)
-                    }
+                let found = index.find(h, |&s| match slots[s] {
+                    (NONE, sb) => keys_eq(&b_rows[sb], &kb, r, &kb),
+                    (sa, _) => keys_eq(&a_rows[sa], &ka, r, &kb),
                 });
                 match found {
-                    Some(&s) => slots[s].b = j,
+                    Some(s) => slots[s].1 = j,
                     None => {
-                        let s = slots.len();
-                        slots.push(Slot { a: NONE, b: j });
-                        hashes.push(h);
-                        table.insert_unique(h, s, |&s| hashes[s]);
+                        index.insert(h);
+                        slots.push((NONE, j));
                     }
                 }
             }
         }
     }
-    drop(table);
-    drop(hashes);
+    drop(index);
 
     out.rows.reserve(slots.len() + null_a.len() + null_b.len());
-    for sl in slots {
+    for (sa, sb) in slots {
         let n = out.rows.len();
-        let row = if sl.b == NONE {
+        let row = if sb == NONE {
             if S::ACTIVE {
                 sink.row(n, Origin::UniqueA);
             }
-            widen_a(core::mem::take(&mut a_rows[sl.a]))
-        } else if sl.a == NONE {
+            m.widen_a(core::mem::take(&mut a_rows[sa]))
+        } else if sa == NONE {
             if S::ACTIVE {
                 sink.row(n, Origin::UniqueB);
             }
-            remap_b(core::mem::take(&mut b_rows[sl.b]))
+            m.remap_b(core::mem::take(&mut b_rows[sb]))
         } else {
             if S::ACTIVE {
                 sink.row(n, Origin::Merged);
             }
-            let mut ra = core::mem::take(&mut a_rows[sl.a]);
-            let mut rb = core::mem::take(&mut b_rows[sl.b]);
-            let ts_a = ts_a_idx.map_or(0.0, |i| parse_timestamp(ra[i].as_ref()));
-            let ts_b = ts_b_idx.map_or(0.0, |i| parse_timestamp(rb[i].as_ref()));
-            ra.resize(width, None);
-            for (o, cell) in ra.iter_mut().enumerate() {
-                let va = cell.take().unwrap_or(Value::None);
-                let vb = match b_of[o] {
-                    NONE => Value::None,
-                    j => rb[j].take().unwrap_or(Value::None),
-                };
-                let v = match (&va, &vb) {
-                    (Value::None, _) => vb,
-                    (_, Value::None) => va,
-                    _ if py_eq(&va, &vb) => va,
-                    _ => {
-                        let r = &resolvers[o];
-                        if S::ACTIVE {
-                            let w = r.resolve(va.clone(), vb.clone(), ts_a, ts_b);
-                            sink.conflict(n, o, va, vb, &w, r.name());
-                            w
-                        } else {
-                            r.resolve(va, vb, ts_a, ts_b)
-                        }
-                    }
-                };
-                *cell = Some(v);
-            }
-            ra
+            let ra = core::mem::take(&mut a_rows[sa]);
+            let rb = core::mem::take(&mut b_rows[sb]);
+            m.merge_pair(ra, rb, sink, n)
         };
         out.rows.push(row);
     }
@@ -500,48 +600,33 @@ pub(crate) fn merge_with_sink<S: ConflictSink>(
         if S::ACTIVE {
             sink.row(out.rows.len(), Origin::NullKeyA);
         }
-        out.rows.push(widen_a(core::mem::take(&mut a_rows[i])));
+        out.rows.push(m.widen_a(core::mem::take(&mut a_rows[i])));
     }
     for j in null_b {
         if S::ACTIVE {
             sink.row(out.rows.len(), Origin::NullKeyB);
         }
-        out.rows.push(remap_b(core::mem::take(&mut b_rows[j])));
+        out.rows.push(m.remap_b(core::mem::take(&mut b_rows[j])));
     }
-    out.columns = columns;
-    if opts.dedup && !S::ACTIVE {
-        ExactDedup.dedup(&mut out, 1.0);
-    }
-    if opts.fuzzy_dedup && !S::ACTIVE {
-        match &opts.fuzzy {
-            Some(d) => d.dedup(&mut out, opts.fuzzy_threshold),
-            None => BigramDedup {
-                exclude: Some(opts.key[0].clone()),
-            }
-            .dedup(&mut out, opts.fuzzy_threshold),
-        }
+    out.columns = m.columns;
+    if !S::ACTIVE {
+        apply_dedup(&mut out, opts);
     }
     Ok(out)
 }
 
-fn key_indices_rows(
-    columns: &[String],
-    rows: &[Vec<Cell>],
-    key: &[String],
-    side: &'static str,
-) -> Result<Vec<usize>, TableError> {
-    key.iter()
-        .map(|k| {
-            let idx = columns.iter().position(|c| c == k);
-            match (idx, rows.first()) {
-                // The reference checks the key columns on the first row only.
-                (Some(i), Some(first)) if first[i].is_some() => Ok(i),
-                (_, None) => Ok(idx.unwrap_or(NONE)),
-                _ => Err(TableError::MissingKeyColumn {
-                    column: k.clone(),
-                    side,
-                }),
+/// The dedup passes `merge` runs on its output (exact, then fuzzy with a key).
+pub(crate) fn apply_dedup(out: &mut Table, opts: &MergeOptions) {
+    if opts.dedup {
+        ExactDedup.dedup(out, 1.0);
+    }
+    if opts.fuzzy_dedup && !opts.key.is_empty() {
+        match &opts.fuzzy {
+            Some(d) => d.dedup(out, opts.fuzzy_threshold),
+            None => BigramDedup {
+                exclude: Some(opts.key[0].clone()),
             }
-        })
-        .collect()
+            .dedup(out, opts.fuzzy_threshold),
+        }
+    }
 }

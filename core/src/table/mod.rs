@@ -14,13 +14,17 @@
 
 pub mod error;
 pub mod merge;
+pub mod provenance;
 pub mod pycmp;
 pub mod row_dedup;
 pub mod schema;
+pub mod stream;
 
 pub use error::TableError;
 pub use merge::{merge, merge_owned, MergeOptions, Origin, Prefer, RowDedup};
+pub use provenance::{merge_with_provenance, Conflict, ProvenanceLog, Winner};
 pub use schema::{CustomFn, CustomStrategy, MergeSchema, Strategy};
+pub use stream::{merge_sorted_stream, merge_stream, MergeStream, SortedMergeStream, StreamStats};
 
 use alloc::string::String;
 use alloc::vec::Vec;

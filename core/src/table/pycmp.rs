@@ -127,12 +127,16 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Outcome of a Python rich comparison: a bool, or `Err(())` where Python raises `TypeError`.
-pub type PyCmp = Result<bool, ()>;
+/// Python would raise `TypeError` here (the values cannot be ordered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeError;
 
-/// Python ordering of two values: `Ok(None)` when unordered (NaN), `Err(())`
+/// Outcome of a Python rich comparison: a bool, or [`TypeError`].
+pub type PyCmp = Result<bool, TypeError>;
+
+/// Python ordering of two values: `Ok(None)` when unordered (NaN), `Err(TypeError)`
 /// when Python raises `TypeError` (unrelated types, dicts, `None`).
-pub fn py_order(a: &Value, b: &Value) -> Result<Option<Ordering>, ()> {
+pub fn py_order(a: &Value, b: &Value) -> Result<Option<Ordering>, TypeError> {
     if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
         return Ok(num_cmp(x, y));
     }
@@ -148,7 +152,7 @@ pub fn py_order(a: &Value, b: &Value) -> Result<Option<Ordering>, ()> {
             }
             Ok(Some(x.len().cmp(&y.len())))
         }
-        _ => Err(()),
+        _ => Err(TypeError),
     }
 }
 

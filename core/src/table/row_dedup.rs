@@ -6,7 +6,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::hash::{BuildHasher, Hash, Hasher};
+use core::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
@@ -27,9 +27,7 @@ pub trait RowDedup {
 pub struct ExactDedup;
 
 fn row_hash<S: BuildHasher>(s: &S, row: &[Cell]) -> u64 {
-    let mut h = s.build_hasher();
-    row.hash(&mut h);
-    h.finish()
+    s.hash_one(row)
 }
 
 impl RowDedup for ExactDedup {

@@ -21,6 +21,9 @@ use crate::value::Value;
 /// A user-supplied resolver: `(value_a, value_b, ts_a, ts_b) -> winner`.
 pub type CustomFn = Arc<dyn Fn(Value, Value, f64, f64) -> Value + Send + Sync>;
 
+/// Finds a `Custom` strategy's function by its name (for loading schemas).
+pub type CustomLookup<'a> = &'a dyn Fn(&str) -> Option<CustomFn>;
+
 /// A named user-supplied strategy (the reference's `Custom(fn)`).
 #[derive(Clone)]
 pub struct CustomStrategy {
@@ -136,7 +139,7 @@ impl Strategy {
                 (Value::None, _) => b,
                 (_, Value::None) => a,
                 _ => {
-                    let a_wins = py_ge(&a, &b).unwrap_or_else(|()| str_cmp(&a, &b).is_ge());
+                    let a_wins = py_ge(&a, &b).unwrap_or_else(|_| str_cmp(&a, &b).is_ge());
                     if a_wins {
                         a
                     } else {
@@ -148,7 +151,7 @@ impl Strategy {
                 (Value::None, _) => b,
                 (_, Value::None) => a,
                 _ => {
-                    let a_wins = py_le(&a, &b).unwrap_or_else(|()| str_cmp(&a, &b).is_le());
+                    let a_wins = py_le(&a, &b).unwrap_or_else(|_| str_cmp(&a, &b).is_le());
                     if a_wins {
                         a
                     } else {
@@ -253,7 +256,7 @@ impl Strategy {
     pub fn from_dict(
         field: &str,
         entry: &Value,
-        customs: Option<&dyn Fn(&str) -> Option<CustomFn>>,
+        customs: Option<CustomLookup<'_>>,
     ) -> Result<Strategy, TableError> {
         if entry.as_map().is_none() {
             return Err(TableError::BadSchema(format!(
@@ -358,9 +361,7 @@ impl Strategy {
 fn lww(a: Value, b: Value, ts_a: f64, ts_b: f64) -> Value {
     if ts_b > ts_a {
         b
-    } else if ts_a > ts_b {
-        a
-    } else if str_cmp(&a, &b).is_ge() {
+    } else if ts_a > ts_b || str_cmp(&a, &b).is_ge() {
         a
     } else {
         b
@@ -445,7 +446,7 @@ impl MergeSchema {
     /// `from_dict` that finds `Custom` functions by name (an unknown name is an error).
     pub fn from_dict_with(
         d: &Value,
-        customs: Option<&dyn Fn(&str) -> Option<CustomFn>>,
+        customs: Option<CustomLookup<'_>>,
     ) -> Result<MergeSchema, TableError> {
         let entries = d.as_map().ok_or_else(|| {
             TableError::BadSchema(format!("schema is a {}, not a dict", d.type_name()))
