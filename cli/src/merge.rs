@@ -12,7 +12,9 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crdt_merge_core::table::{merge_owned, MergeOptions, MergeSchema, Prefer, Table, TableError};
+use crdt_merge_core::table::{
+    merge_owned, merge_with_provenance, MergeOptions, MergeSchema, Prefer, Table, TableError,
+};
 use crdt_merge_core::value::Value;
 use crdt_merge_io::table::{parse_table, write_table, TableFormat, TableIoError};
 
@@ -260,6 +262,24 @@ pub fn run(args: &MergeArgs) -> Result<()> {
         schema,
         ..MergeOptions::default()
     };
-    let merged = merge_owned(a, b, &opts).map_err(|e| merge_error(e, args.a, args.b))?;
-    write_outputs(args.output, &merged, &[])
+    match args.provenance {
+        None => {
+            let merged = merge_owned(a, b, &opts).map_err(|e| merge_error(e, args.a, args.b))?;
+            write_outputs(args.output, &merged, &[])
+        }
+        Some(log_path) => {
+            let (merged, log) =
+                merge_with_provenance(&a, &b, &opts).map_err(|e| merge_error(e, args.a, args.b))?;
+            drop((a, b));
+            let text = log.to_json().map_err(|e| CliError::Data {
+                place: name(log_path),
+                msg: e.to_string(),
+            })?;
+            write_outputs(
+                args.output,
+                &merged,
+                &[(log_path, format!("{text}\n").as_bytes())],
+            )
+        }
+    }
 }
