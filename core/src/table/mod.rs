@@ -134,3 +134,4 @@ pub mod evolution;
 pub mod extras_error;
 pub mod gossip;
 pub mod merkle;
+pub mod mergeql;
