@@ -7,6 +7,7 @@
 //! - [`kernels`]: the validated `f64` view of an input and shared numeric kernels.
 //! - [`linalg`]: thin SVD by one-sided Jacobi rotations.
 //! - [`rng`]: Philox4x32-10 counter-based RNG keyed by (seed, tensor name).
+//! - [`state`]: [`state::CrdtMergeState`], the OR-Set of contributions (wire tag 0x63).
 //! - [`strategy`]: [`Method`] descriptors and the two registries,
 //!   [`strategy::reference_methods`] (the reference's 26 names) and
 //!   [`strategy::mergekit_methods`] (mergekit's names and parameters).
@@ -21,6 +22,7 @@ pub mod kernels;
 pub mod linalg;
 pub mod params;
 pub mod rng;
+pub mod state;
 pub mod strategy;
 
 pub use error::ModelError;
