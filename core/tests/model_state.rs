@@ -128,3 +128,20 @@ fn remove_then_merge_and_bad_input() {
     assert!(CrdtMergeState::from_value(&ragged).is_err());
     assert!(CrdtMergeState::new("ties").unwrap().resolve().is_err());
 }
+
+/// Prints the worked example of wire-spec/model.md
+/// (`cargo test --test model_state -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn print_spec_example() {
+    let mut s = CrdtMergeState::new("weight_average").unwrap();
+    s.add(Contribution::new("a", vec![2], vec![1.0, 2.0], Weight::Float(1.0), 1, 0.0).unwrap())
+        .unwrap();
+    let any = AnyCrdt::CrdtMergeState(s);
+    let b = any.encode(false).unwrap();
+    println!("json: {}", json::to_string(&any.to_json_view()).unwrap());
+    println!(
+        "hex: {}",
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+    );
+}
