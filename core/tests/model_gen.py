@@ -122,3 +122,20 @@ for mid, t, w, v in [("a", [1.0, 2.0], 1.0, 1), ("node-b", [[0.5, -1.25], [3.0, 
 with open(os.path.join(OUT, "model_states.json"), "w") as f:
     json.dump({"states": states, "hashes": hashes}, f)
 print(len(states), "states")
+
+# Our documents (written by `cargo test --test model_state -- --ignored
+# write_our_states`) decoded and resolved by the reference.
+ours_path = os.path.join(OUT, "model_states_ours.json")
+if os.path.exists(ours_path):
+    checked = []
+    for d in json.load(open(ours_path)):
+        s = CRDTMergeState.from_dict(d)
+        checked.append({
+            "strategy": s.strategy_name,
+            "model_ids": s.model_ids,
+            "hashes": [s.get_contribution(m).merkle_hash for m in s.model_ids],
+            "resolved": np.asarray(s.resolve(), dtype=np.float64).ravel().tolist(),
+        })
+    with open(os.path.join(OUT, "model_states_ours_checked.json"), "w") as f:
+        json.dump(checked, f)
+    print(len(checked), "of our states checked by the reference")

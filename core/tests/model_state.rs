@@ -145,3 +145,127 @@ fn print_spec_example() {
         b.iter().map(|x| format!("{x:02x}")).collect::<String>()
     );
 }
+
+fn our_states() -> Vec<CrdtMergeState> {
+    let mut out = Vec::new();
+    let names = [
+        "weight_average",
+        "slerp",
+        "ties",
+        "task_arithmetic",
+        "fisher_merge",
+        "star",
+        "led_merge",
+        "dual_projection",
+        "safe_merge",
+    ];
+    for (si, name) in names.iter().enumerate() {
+        let base: Vec<f64> = (0..6)
+            .map(|k| ((k * 7 + si) % 5) as f64 * 0.25 - 0.5)
+            .collect();
+        let mut s = CrdtMergeState::new(name)
+            .unwrap()
+            .with_base(vec![2, 3], base.clone())
+            .unwrap()
+            .with_seed(3);
+        for i in 0..3 {
+            let t: Vec<f64> = base
+                .iter()
+                .enumerate()
+                .map(|(k, b)| b + (((k + 1) * (i + 2) * 37 % 17) as f64 - 8.0) / 16.0)
+                .collect();
+            let w = if i == 1 {
+                Weight::Int(2)
+            } else {
+                Weight::Float(0.5 + i as f64)
+            };
+            s.add(
+                Contribution::new(&format!("n{i}"), vec![2, 3], t, w, 1, 10.0 + i as f64).unwrap(),
+            )
+            .unwrap();
+        }
+        // A newer version of n0 (n0 v1 becomes shadowed), and a removed id.
+        s.add(
+            Contribution::new(
+                "n0",
+                vec![2, 3],
+                vec![0.125; 6],
+                Weight::Float(1.0),
+                2,
+                20.0,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        s.add(
+            Contribution::new("gone", vec![2, 3], vec![1.0; 6], Weight::Float(1.0), 1, 5.0)
+                .unwrap(),
+        )
+        .unwrap();
+        s.remove("gone");
+        out.push(s);
+    }
+    out
+}
+
+/// Writes fixtures/model_states_ours.json, which model_gen.py decodes with
+/// the reference (`cargo test --test model_state -- --ignored write_our_states`).
+#[test]
+#[ignore]
+fn write_our_states() {
+    let list = Value::List(our_states().iter().map(|s| s.to_value()).collect());
+    let path = format!(
+        "{}/tests/fixtures/model_states_ours.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::write(path, json::to_string(&list).unwrap()).unwrap();
+}
+
+/// The reference decodes our documents (same hashes, same visible ids) and
+/// resolves them to what we resolve.
+#[test]
+fn reference_decodes_and_resolves_our_documents() {
+    let path = format!(
+        "{}/tests/fixtures/model_states_ours_checked.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let checked = json::parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let checked = checked.as_list().unwrap();
+    let ours = our_states();
+    assert_eq!(checked.len(), ours.len());
+    for (s, c) in ours.iter().zip(checked) {
+        assert_eq!(c.get("strategy").unwrap().as_str().unwrap(), s.strategy());
+        let ids: Vec<&str> = c
+            .get("model_ids")
+            .unwrap()
+            .as_list()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(ids, s.model_ids());
+        let hashes: Vec<&str> = c
+            .get("hashes")
+            .unwrap()
+            .as_list()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let mine: Vec<&str> = s
+            .model_ids()
+            .iter()
+            .map(|id| s.get(id).unwrap().merkle_hash())
+            .collect();
+        assert_eq!(hashes, mine);
+        let want = floats(c.get("resolved").unwrap());
+        let (_, got) = s.resolve().unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (*g as f64 - w).abs() <= 1e-5 * w.abs() + 1e-6,
+                "{}: {g} vs {w}",
+                s.strategy()
+            );
+        }
+    }
+}
