@@ -124,7 +124,7 @@ pub fn f32_to_bf16(f: f32) -> u16 {
 
 /// Decode little-endian bytes of `dtype` to `f32`.
 pub fn decode(bytes: &[u8], dtype: Dtype) -> Result<Vec<f32>, ModelError> {
-    if bytes.len() % dtype.size() != 0 {
+    if !bytes.len().is_multiple_of(dtype.size()) {
         return Err(ModelError::BadState(alloc::format!(
             "{} bytes is not a whole number of {} elements",
             bytes.len(),
