@@ -2,6 +2,7 @@
 //! contributions with content hashes), tensor dtypes, the counter-based RNG
 //! and every merge strategy as a pure function on CPU.
 //!
+//! - [`continual`]: [`continual::ContinualMerge`], the continual-merge engine with its convergence check.
 //! - [`dtype`]: f32 / f16 / bf16 bytes in and out (round to nearest even).
 //! - [`error`]: [`ModelError`], the one error enum of this layer.
 //! - [`params`]: [`Params`], named method parameters (numbers, flags, strings, lists).
@@ -18,6 +19,7 @@
 //! per-model parameters, global parameters and a seed. File formats, dtype
 //! conversion and scheduling over tensors live outside (io crate, CLI).
 
+pub mod continual;
 pub mod dtype;
 pub mod error;
 pub mod kernels;
