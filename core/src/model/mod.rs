@@ -14,6 +14,7 @@
 //! conversion and scheduling over tensors live outside (io crate, CLI).
 
 pub mod error;
+pub mod mergekit;
 pub mod params;
 pub mod strategy;
 

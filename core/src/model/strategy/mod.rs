@@ -140,7 +140,7 @@ pub fn reference_methods() -> &'static [Method] {
 
 /// mergekit's methods under mergekit's names (filled in by the mergekit module).
 pub fn mergekit_methods() -> &'static [Method] {
-    &[]
+    super::mergekit::METHODS
 }
 
 /// Look a method up by name in one registry.
