@@ -34,6 +34,7 @@ mod spherical;
 pub mod task_arithmetic;
 
 use crate::model::error::ModelError;
+use crate::model::rng::{Purpose, TensorRng};
 use crate::model::strategy::{BaseUse, MergeInput, Method};
 use sparsify::Sparsification;
 use task_arithmetic::Family;
@@ -112,6 +113,14 @@ fn no_draw(_: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 {
     |_, _| 0.0
 }
 
+/// The keep-mask draw of the random members: a uniform in `[0, 1)` for
+/// (model index, element index) from the model layer's Philox RNG keyed
+/// by (seed, tensor name), stream = model index, purpose = mask.
+pub fn mask_draw(input: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 {
+    let rng = TensorRng::new(input.seed, input.tensor);
+    move |model: usize, j: usize| rng.uniform(j as u64, model as u32, Purpose::Mask)
+}
+
 macro_rules! gta {
     ($f:ident, $fam:expr, $draw:ident) => {
         fn $f(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
@@ -121,6 +130,10 @@ macro_rules! gta {
 }
 gta!(task_arithmetic_fn, families::TASK_ARITHMETIC, no_draw);
 gta!(ties_fn, families::TIES, no_draw);
+gta!(dare_ties_fn, families::DARE_TIES, mask_draw);
+gta!(dare_linear_fn, families::DARE_LINEAR, mask_draw);
+gta!(della_fn, families::DELLA, mask_draw);
+gta!(della_linear_fn, families::DELLA_LINEAR, mask_draw);
 gta!(breadcrumbs_fn, families::BREADCRUMBS, no_draw);
 gta!(breadcrumbs_ties_fn, families::BREADCRUMBS_TIES, no_draw);
 
@@ -179,6 +192,8 @@ pub static METHODS: &[Method] = &[
         task_arithmetic_fn,
     ),
     m("ties", BaseUse::Required, 0, false, ties_fn),
+    m("dare_ties", BaseUse::Required, 0, true, dare_ties_fn),
+    m("dare_linear", BaseUse::Required, 0, true, dare_linear_fn),
     m("breadcrumbs", BaseUse::Required, 0, false, breadcrumbs_fn),
     m(
         "breadcrumbs_ties",
@@ -187,4 +202,6 @@ pub static METHODS: &[Method] = &[
         false,
         breadcrumbs_ties_fn,
     ),
+    m("della", BaseUse::Required, 0, true, della_fn),
+    m("della_linear", BaseUse::Required, 0, true, della_linear_fn),
 ];
