@@ -96,7 +96,44 @@ pub fn compute_contribution(n: usize, weights: Option<&[f64]>) -> Result<Vec<f64
     Ok(w.iter().map(|x| x / total).collect())
 }
 
-/// Conflict score of the tensors of one layer (see the module docs).
+/// `numpy.sum` of a contiguous `f64` array, bit for bit: numpy's pairwise
+/// summation (8 accumulators up to 128 elements, halving above).
+pub fn numpy_sum(a: &[f64]) -> f64 {
+    fn pw(a: &[f64]) -> f64 {
+        let n = a.len();
+        if n < 8 {
+            let mut r = 0.0;
+            for &x in a {
+                r += x;
+            }
+            r
+        } else if n <= 128 {
+            let mut r = [0f64; 8];
+            r.copy_from_slice(&a[..8]);
+            let mut i = 8;
+            while i < n - n % 8 {
+                for j in 0..8 {
+                    r[j] += a[i + j];
+                }
+                i += 8;
+            }
+            let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+            for &x in &a[i..] {
+                res += x;
+            }
+            res
+        } else {
+            let mut n2 = n / 2;
+            n2 -= n2 % 8;
+            pw(&a[..n2]) + pw(&a[n2..])
+        }
+    }
+    0.0 + pw(a)
+}
+
+/// Conflict score of the tensors of one layer (see the module docs),
+/// computed in numpy's operation order so it matches the reference bit
+/// for bit.
 pub fn compute_conflict_score(tensors: &[&[f64]]) -> f64 {
     const EPS: f64 = 1e-10;
     if tensors.len() < 2 {
@@ -107,18 +144,29 @@ pub fn compute_conflict_score(tensors: &[&[f64]]) -> f64 {
         return 0.0;
     }
     let k = tensors.len() as f64;
-    let (mut var_sum, mut mag_sum) = (0.0, 0.0);
-    for j in 0..len {
-        let mean = tensors.iter().map(|t| t[j]).sum::<f64>() / k;
-        var_sum += tensors
-            .iter()
-            .map(|t| (t[j] - mean) * (t[j] - mean))
-            .sum::<f64>()
-            / k;
-        mag_sum += tensors.iter().map(|t| t[j].abs()).sum::<f64>();
-    }
-    let mean_var = var_sum / len as f64;
-    let mean_mag = mag_sum / (len as f64 * k) + EPS;
+    // np.var(stacked, axis=0): sums along the model axis run in model order.
+    let variance: Vec<f64> = (0..len)
+        .map(|j| {
+            let mut s = 0.0;
+            for t in tensors {
+                s += t[j];
+            }
+            let mean = s / k;
+            let mut q = 0.0;
+            for t in tensors {
+                let d = t[j] - mean;
+                q += d * d;
+            }
+            q / k
+        })
+        .collect();
+    let mean_var = numpy_sum(&variance) / len as f64;
+    // np.mean(np.abs(stacked)): one pairwise sum over the model-major buffer.
+    let abs: Vec<f64> = tensors
+        .iter()
+        .flat_map(|t| t[..len].iter().map(|x| x.abs()))
+        .collect();
+    let mean_mag = numpy_sum(&abs) / abs.len() as f64 + EPS;
     let s = mean_var / (mean_mag * mean_mag + EPS);
     if s.is_nan() {
         return 1.0;
@@ -182,8 +230,11 @@ impl ProvenanceTracker {
                 per_layer,
             };
         }
-        let overall_conflict =
-            per_layer.iter().map(|l| l.conflict_score).sum::<f64>() / per_layer.len() as f64;
+        let mut total = 0.0;
+        for l in &per_layer {
+            total += l.conflict_score;
+        }
+        let overall_conflict = total / per_layer.len() as f64;
         let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
         for l in &per_layer {
             *counts.entry(l.dominant_source).or_default() += 1;

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 
 use super::error::ModelError;
 use super::federated::Layers;
+use super::provenance::numpy_sum;
 
 /// Default variance threshold of [`safety_report`].
 pub const DEFAULT_THRESHOLD: f64 = 0.1;
@@ -63,21 +64,32 @@ pub struct SafetyReport {
     pub recommendation: String,
 }
 
-fn mean(x: &[f64]) -> f64 {
+/// A tensor's mean as numpy computes it (pairwise sum / n).
+fn tensor_mean(x: &[f64]) -> f64 {
     if x.is_empty() {
         0.0
     } else {
-        x.iter().sum::<f64>() / x.len() as f64
+        numpy_sum(x) / x.len() as f64
     }
 }
 
-fn pvariance(x: &[f64]) -> f64 {
-    let m = mean(x);
-    if x.is_empty() {
-        0.0
-    } else {
-        x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / x.len() as f64
+/// Sum in order from 0, as Python's `sum`.
+fn seq_sum(x: impl Iterator<Item = f64>) -> f64 {
+    let mut s = 0.0;
+    for v in x {
+        s += v;
     }
+    s
+}
+
+/// Population variance in the reference's (pure Python) order.
+fn pvariance(x: &[f64]) -> f64 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    let n = x.len() as f64;
+    let m = seq_sum(x.iter().copied()) / n;
+    seq_sum(x.iter().map(|v| (v - m) * (v - m))) / n
 }
 
 /// Cross-model variance of every layer. An empty layer's mean counts as 0
@@ -102,7 +114,11 @@ pub fn layer_variances(models: &[&Layers]) -> Result<Vec<(String, f64)>, ModelEr
         .map(|name| {
             let means: Vec<f64> = models
                 .iter()
-                .filter_map(|m| m.iter().find(|(n, _)| n == name).map(|(_, v)| mean(v)))
+                .filter_map(|m| {
+                    m.iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| tensor_mean(v))
+                })
                 .collect();
             let var = if means.len() < 2 {
                 0.0
@@ -135,7 +151,7 @@ pub fn safety_report(models: &[&Layers]) -> Result<SafetyReport, ModelError> {
         0.0
     } else {
         let max = layer_variance.iter().fold(0f64, |a, (_, v)| a.max(*v));
-        let mean = layer_variance.iter().map(|(_, v)| v).sum::<f64>() / layer_variance.len() as f64;
+        let mean = seq_sum(layer_variance.iter().map(|(_, v)| *v)) / layer_variance.len() as f64;
         (max * 0.7 + mean * 0.3).min(1.0)
     };
     let level = RiskLevel::of(risk_score);
