@@ -4,6 +4,9 @@
 //!
 //! - [`error`]: [`ModelError`], the one error enum of this layer.
 //! - [`params`]: [`Params`], named method parameters (numbers, flags, strings, lists).
+//! - [`kernels`]: the validated `f64` view of an input and shared numeric kernels.
+//! - [`linalg`]: thin SVD by one-sided Jacobi rotations.
+//! - [`rng`]: Philox4x32-10 counter-based RNG keyed by (seed, tensor name).
 //! - [`strategy`]: [`Method`] descriptors and the two registries,
 //!   [`strategy::reference_methods`] (the reference's 26 names) and
 //!   [`strategy::mergekit_methods`] (mergekit's names and parameters).
@@ -14,7 +17,10 @@
 //! conversion and scheduling over tensors live outside (io crate, CLI).
 
 pub mod error;
+pub mod kernels;
+pub mod linalg;
 pub mod params;
+pub mod rng;
 pub mod strategy;
 
 pub use error::ModelError;
