@@ -11,6 +11,7 @@ pub mod error;
 pub mod safetensors;
 
 pub use error::ModelIoError;
+pub mod card;
 pub mod checkpoint;
 pub mod engine;
 pub mod mergekit;
