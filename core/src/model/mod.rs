@@ -19,6 +19,7 @@
 pub mod error;
 pub mod kernels;
 pub mod linalg;
+pub mod mergekit;
 pub mod params;
 pub mod rng;
 pub mod strategy;
