@@ -6,3 +6,4 @@
 //! layer. std only; the core stays `no_std`.
 
 pub mod table;
+pub mod model;
