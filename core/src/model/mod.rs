@@ -34,8 +34,8 @@ pub mod mergekit;
 pub mod params;
 pub mod provenance;
 pub mod rng;
-pub mod state;
 pub mod safety;
+pub mod state;
 pub mod strategy;
 
 pub use error::ModelError;

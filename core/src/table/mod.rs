@@ -133,5 +133,5 @@ pub mod delta;
 pub mod evolution;
 pub mod extras_error;
 pub mod gossip;
-pub mod merkle;
 pub mod mergeql;
+pub mod merkle;
