@@ -110,6 +110,23 @@ fn apply_with_merge_schema_matches_reference() {
 }
 
 #[test]
+fn spec_worked_example() {
+    // wire-spec/table-extras.md §1.2, bytes from the reference.
+    let golden = "4352445400011000000000a408000000060500000005616464656407000000010800000002050000000269640902050000000176090005000000086d6f646966696564070000000108000000020500000002696409010500000001760902050000000772656d6f7665640700000001050000000133050000000776657273696f6e0901050000000974696d657374616d70043ff8000000000000050000000b736f757263655f6e6f646505000000016e";
+    let row = |k: i64, v: i64| Value::map([("id", Value::Int(k)), ("v", Value::Int(v))]);
+    let d = compute_delta(
+        &[row(1, 1), row(3, 0)],
+        &[row(1, 2), row(2, 0)],
+        "id",
+        1,
+        ts(1.5),
+        "n",
+    )
+    .unwrap();
+    assert_eq!(encode_typed(&d, false).unwrap(), unhex(golden));
+}
+
+#[test]
 fn delta_store_matches_reference() {
     let fx = fixture();
     let st = fx.get("store").unwrap();
