@@ -316,6 +316,8 @@ pub struct FuzzyDeduper {
     threshold: f64,
     normalized: hashbrown::HashMap<String, u32>,
     kept: Vec<Vec<u64>>,
+    stamp: Vec<u32>,
+    query: u32,
     lsh: LshIndex,
 }
 
@@ -348,6 +350,8 @@ impl FuzzyDeduper {
             threshold,
             normalized: hashbrown::HashMap::new(),
             kept: Vec::new(),
+            stamp: Vec::new(),
+            query: 0,
             lsh: LshIndex::new(LshParams::for_jaccard(j)),
         })
     }
@@ -359,8 +363,9 @@ impl FuzzyDeduper {
         }
     }
 
-    /// Offer a text: `Ok(None)` when it is new (and now kept), `Ok(Some(i))`
-    /// when it duplicates the `i`-th kept text (the earliest kept match).
+    /// Offer a text: `None` when it is new (and now kept), `Some(i)` when it
+    /// duplicates the `i`-th kept text (the first match found; whether a
+    /// match exists is what the reference decides).
     pub fn add(&mut self, text: &str) -> Option<usize> {
         let norm = self.form.apply(text);
         if let Some(&i) = self.normalized.get(&norm) {
@@ -373,15 +378,41 @@ impl FuzzyDeduper {
         }
         let keys = self.lsh.band_keys(&sh);
         if self.threshold <= 1.0 {
-            for c in self.lsh.candidates_for_keys(&keys) {
-                if self.sim(&sh, &self.kept[c as usize]) >= self.threshold {
-                    return Some(c as usize);
+            // Each kept text is checked once per query (stamped), and only
+            // when its size allows the threshold: similarity <= the bound
+            // with |A∩B| = min(|A|, |B|), computed with the same formula.
+            if self.query == u32::MAX {
+                self.stamp.fill(0);
+                self.query = 0;
+            }
+            self.query += 1;
+            let n = sh.len();
+            for k in &keys {
+                let Some(bucket) = self.lsh.buckets.get(k) else {
+                    continue;
+                };
+                for &c in bucket {
+                    let c = c as usize;
+                    if self.stamp[c] == self.query {
+                        continue;
+                    }
+                    self.stamp[c] = self.query;
+                    let other = &self.kept[c];
+                    let (lo, hi) = (n.min(other.len()), n.max(other.len()));
+                    let bound = match self.measure {
+                        Measure::Dice => 2.0 * lo as f64 / (lo + hi) as f64,
+                        Measure::Jaccard => lo as f64 / hi as f64,
+                    };
+                    if bound >= self.threshold && self.sim(&sh, other) >= self.threshold {
+                        return Some(c);
+                    }
                 }
             }
         }
         let id = self.kept.len() as u32;
         self.lsh.insert_keys(id, &keys);
         self.kept.push(sh);
+        self.stamp.push(0);
         self.normalized.insert(norm, id);
         None
     }
