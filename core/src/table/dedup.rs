@@ -139,7 +139,7 @@ pub struct LshParams {
 
 impl LshParams {
     /// Most signature values [`LshParams::for_jaccard`] uses.
-    pub const MAX_HASHES: usize = 256;
+    pub const MAX_HASHES: usize = 400;
     /// Miss probability [`LshParams::for_jaccard`] allows for a pair at the threshold.
     pub const MAX_MISS: f64 = 1e-5;
 
@@ -196,28 +196,27 @@ fn fmix64(mut k: u64) -> u64 {
     k ^ (k >> 33)
 }
 
-/// MinHash signature of a shingle set: `n` 32-bit minima, two per 64-bit
-/// hash of each shingle.
+/// MinHash signature of a shingle set: `n` 32-bit minima. Each shingle is
+/// hashed once (murmur3 finalizer, seeded); value `i` is the high half of
+/// `a_i · h + b_i` (multiply-shift, `a_i` odd and `b_i` from the seed).
 pub fn minhash(shingles: &[u64], n: usize, seed: u64) -> Vec<u32> {
-    let pairs = n.div_ceil(2);
-    let mut sig = alloc::vec![u32::MAX; pairs * 2];
-    let seeds: Vec<u64> = (0..pairs as u64)
-        .map(|i| fmix64(seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+    let mut sig = alloc::vec![u32::MAX; n];
+    let coef: Vec<(u64, u64)> = (0..n as u64)
+        .map(|i| {
+            let a = fmix64(seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1;
+            let b = fmix64(a ^ 0x632b_e59b_d9b4_e019);
+            (a, b)
+        })
         .collect();
     for &s in shingles {
-        let base = fmix64(s ^ seed);
-        for (i, &k) in seeds.iter().enumerate() {
-            let v = fmix64(base ^ k);
-            let (lo, hi) = (v as u32, (v >> 32) as u32);
-            if lo < sig[2 * i] {
-                sig[2 * i] = lo;
-            }
-            if hi < sig[2 * i + 1] {
-                sig[2 * i + 1] = hi;
+        let h = fmix64(s ^ seed);
+        for (slot, &(a, b)) in sig.iter_mut().zip(&coef) {
+            let v = (a.wrapping_mul(h).wrapping_add(b) >> 32) as u32;
+            if v < *slot {
+                *slot = v;
             }
         }
     }
-    sig.truncate(n);
     sig
 }
 
@@ -226,7 +225,25 @@ pub fn minhash(shingles: &[u64], n: usize, seed: u64) -> Vec<u32> {
 #[derive(Debug, Clone)]
 pub struct LshIndex {
     params: LshParams,
-    buckets: hashbrown::HashMap<u64, Vec<u32>>,
+    /// Band key → head of its chain in `chain`.
+    heads: hashbrown::HashMap<u64, u32>,
+    /// `(id, next)` links; `u32::MAX` ends a chain.
+    chain: Vec<(u32, u32)>,
+}
+
+/// The ids in one bucket (newest first).
+struct Bucket<'a> {
+    chain: &'a [(u32, u32)],
+    at: u32,
+}
+
+impl Iterator for Bucket<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        let (id, next) = *self.chain.get(self.at as usize)?;
+        self.at = next;
+        Some(id)
+    }
 }
 
 impl LshIndex {
@@ -234,7 +251,8 @@ impl LshIndex {
     pub fn new(params: LshParams) -> LshIndex {
         LshIndex {
             params,
-            buckets: hashbrown::HashMap::new(),
+            heads: hashbrown::HashMap::new(),
+            chain: Vec::new(),
         }
     }
 
@@ -262,17 +280,23 @@ impl LshIndex {
     /// Add `id` under precomputed band keys.
     pub fn insert_keys(&mut self, id: u32, keys: &[u64]) {
         for &k in keys {
-            self.buckets.entry(k).or_default().push(id);
+            let at = self.chain.len() as u32;
+            let head = self.heads.entry(k).or_insert(u32::MAX);
+            self.chain.push((id, *head));
+            *head = at;
+        }
+    }
+
+    fn bucket(&self, key: u64) -> Bucket<'_> {
+        Bucket {
+            chain: &self.chain,
+            at: self.heads.get(&key).copied().unwrap_or(u32::MAX),
         }
     }
 
     /// Ids sharing at least one bucket with these band keys, sorted, distinct.
     pub fn candidates_for_keys(&self, keys: &[u64]) -> Vec<u32> {
-        let mut out: Vec<u32> = keys
-            .iter()
-            .filter_map(|k| self.buckets.get(k))
-            .flat_map(|v| v.iter().copied())
-            .collect();
+        let mut out: Vec<u32> = keys.iter().flat_map(|k| self.bucket(*k)).collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -388,10 +412,7 @@ impl FuzzyDeduper {
             self.query += 1;
             let n = sh.len();
             for k in &keys {
-                let Some(bucket) = self.lsh.buckets.get(k) else {
-                    continue;
-                };
-                for &c in bucket {
+                for c in self.lsh.bucket(*k) {
                     let c = c as usize;
                     if self.stamp[c] == self.query {
                         continue;
