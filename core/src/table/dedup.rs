@@ -196,28 +196,48 @@ fn fmix64(mut k: u64) -> u64 {
     k ^ (k >> 33)
 }
 
-/// MinHash signature of a shingle set: `n` 32-bit minima. Each shingle is
-/// hashed once (murmur3 finalizer, seeded); value `i` is the high half of
-/// `a_i · h + b_i` (multiply-shift, `a_i` odd and `b_i` from the seed).
-pub fn minhash(shingles: &[u64], n: usize, seed: u64) -> Vec<u32> {
-    let mut sig = alloc::vec![u32::MAX; n];
-    let coef: Vec<(u64, u64)> = (0..n as u64)
-        .map(|i| {
-            let a = fmix64(seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1;
-            let b = fmix64(a ^ 0x632b_e59b_d9b4_e019);
-            (a, b)
-        })
-        .collect();
-    for &s in shingles {
-        let h = fmix64(s ^ seed);
-        for (slot, &(a, b)) in sig.iter_mut().zip(&coef) {
-            let v = (a.wrapping_mul(h).wrapping_add(b) >> 32) as u32;
-            if v < *slot {
-                *slot = v;
+/// A MinHash hash family: `n` functions over 32-bit shingle hashes, value
+/// `i` of a shingle with seeded murmur3-finalizer hash `h` being the high
+/// 32 bits of `a_i · h + b_i mod 2⁶⁴` (Dietzfelbinger's multiply-shift for
+/// 32-bit keys; `a_i` odd, `a_i`, `b_i` 64-bit), one multiply-add per value.
+#[derive(Debug, Clone)]
+pub struct MinHasher {
+    seed: u64,
+    a: Vec<u64>,
+    b: Vec<u64>,
+}
+
+impl MinHasher {
+    /// `n` functions from `seed`.
+    pub fn new(n: usize, seed: u64) -> MinHasher {
+        let mut a = Vec::with_capacity(n);
+        let mut b = Vec::with_capacity(n);
+        for i in 0..n as u64 {
+            let x = fmix64(seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            a.push(x | 1);
+            b.push(fmix64(x ^ 0x632b_e59b_d9b4_e019));
+        }
+        MinHasher { seed, a, b }
+    }
+
+    /// The signature of a shingle set: per function, the minimum value.
+    pub fn signature(&self, shingles: &[u64]) -> Vec<u32> {
+        let mut sig = alloc::vec![u32::MAX; self.a.len()];
+        for &s in shingles {
+            let h = fmix64(s ^ self.seed) >> 32;
+            for ((slot, &a), &b) in sig.iter_mut().zip(&self.a).zip(&self.b) {
+                let v = (a.wrapping_mul(h).wrapping_add(b) >> 32) as u32;
+                *slot = (*slot).min(v);
             }
         }
+        sig
     }
-    sig
+}
+
+/// MinHash signature of a shingle set with `n` functions from `seed`
+/// (see [`MinHasher`]).
+pub fn minhash(shingles: &[u64], n: usize, seed: u64) -> Vec<u32> {
+    MinHasher::new(n, seed).signature(shingles)
 }
 
 /// A MinHash LSH index of shingle sets, each under a `u32` id: band
@@ -225,6 +245,7 @@ pub fn minhash(shingles: &[u64], n: usize, seed: u64) -> Vec<u32> {
 #[derive(Debug, Clone)]
 pub struct LshIndex {
     params: LshParams,
+    hasher: MinHasher,
     /// Band key → head of its chain in `chain`.
     heads: hashbrown::HashMap<u64, u32>,
     /// `(id, next)` links; `u32::MAX` ends a chain.
@@ -251,6 +272,7 @@ impl LshIndex {
     pub fn new(params: LshParams) -> LshIndex {
         LshIndex {
             params,
+            hasher: MinHasher::new(params.num_hashes(), params.seed),
             heads: hashbrown::HashMap::new(),
             chain: Vec::new(),
         }
@@ -264,7 +286,7 @@ impl LshIndex {
     /// The band keys of a shingle set.
     pub fn band_keys(&self, shingles: &[u64]) -> Vec<u64> {
         let p = self.params;
-        let sig = minhash(shingles, p.num_hashes(), p.seed);
+        let sig = self.hasher.signature(shingles);
         sig.chunks(p.rows.max(1))
             .enumerate()
             .map(|(b, band)| {
