@@ -176,7 +176,7 @@ fn lsh_parameters_give_recall_near_one_at_the_threshold() {
 fn spec_parameters_at_dice_085() {
     // wire-spec/table-extras.md §2.1
     let p = LshParams::for_jaccard(dice_to_jaccard(0.85));
-    assert_eq!((p.rows, p.bands), (6, 65));
+    assert_eq!((p.rows, p.bands), (7, 90));
 }
 
 /// The hash family behaves as MinHash theory says: the share of pairs of

@@ -139,7 +139,7 @@ pub struct LshParams {
 
 impl LshParams {
     /// Most signature values [`LshParams::for_jaccard`] uses.
-    pub const MAX_HASHES: usize = 400;
+    pub const MAX_HASHES: usize = 640;
     /// Miss probability [`LshParams::for_jaccard`] allows for a pair at the threshold.
     pub const MAX_MISS: f64 = 1e-5;
 
