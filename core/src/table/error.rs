@@ -50,6 +50,17 @@ pub enum TableError {
         /// Python repr of the offending key.
         current: String,
     },
+    /// A row of a sorted stream has a null or absent key (keys must be ordered).
+    #[error("input {side} has a null key at row {row}: a sorted stream needs ordered keys")]
+    NullKey {
+        /// `"a"` or `"b"`.
+        side: &'static str,
+        /// Row index (counted over the whole stream).
+        row: usize,
+    },
+    /// The batch size of a stream is zero.
+    #[error("batch size must be at least 1")]
+    ZeroBatchSize,
     /// `prefer` is not one of `a`, `b`, `latest`.
     #[error("invalid prefer {0:?}: must be one of 'a', 'b', 'latest'")]
     InvalidPrefer(String),
