@@ -281,7 +281,7 @@ fn table_strategy() -> impl Strategy<Value = Table> {
 
 proptest! {
     #[test]
-    fn lsh_row_dedup_equals_bigram_dedup(t in table_strategy(), th in prop::sample::select(vec![0.5, 0.8, 0.9, 1.0])) {
+    fn lsh_row_dedup_equals_bigram_dedup(t in table_strategy(), th in prop::sample::select(vec![0.0, 0.5, 0.8, 0.9, 1.0, 1.5])) {
         let exclude = Some("id".to_string());
         let (mut a, mut b) = (t.clone(), t);
         BigramDedup { exclude: exclude.clone() }.dedup(&mut a, th);

@@ -414,7 +414,11 @@ impl FuzzyDeduper {
     /// match exists is what the reference decides).
     pub fn add(&mut self, text: &str) -> Option<usize> {
         let norm = self.form.apply(text);
-        if let Some(&i) = self.normalized.get(&norm) {
+        // Equal prepared texts are duplicates at any threshold for
+        // `crdt_merge.dedup` (it checks the hash first); the merge's row
+        // pass only goes by similarity, which never reaches a threshold > 1.
+        let by_equality = self.form == TextForm::Normalized || self.threshold <= 1.0;
+        if let Some(&i) = self.normalized.get(&norm).filter(|_| by_equality) {
             return Some(i as usize);
         }
         let sh = shingles_of_normalized(&norm);
