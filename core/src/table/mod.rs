@@ -28,6 +28,7 @@ pub mod provenance;
 pub mod pycmp;
 pub mod row_dedup;
 pub mod schema;
+pub mod schema_wire;
 pub mod stream;
 pub mod verify;
 
@@ -36,6 +37,7 @@ pub use json::{merge_dicts, merge_json_lines, merge_json_lines_text};
 pub use merge::{merge, merge_owned, MergeOptions, Origin, Prefer, RowDedup};
 pub use provenance::{merge_with_provenance, Conflict, ProvenanceLog, Winner};
 pub use schema::{CustomFn, CustomStrategy, MergeSchema, Strategy};
+pub use schema_wire::SchemaState;
 pub use stream::{merge_sorted_stream, merge_stream, MergeStream, SortedMergeStream, StreamStats};
 pub use verify::{table_eq, verify_laws, verify_table_merge, Law, LawResult, Verification};
 
