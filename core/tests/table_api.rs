@@ -128,3 +128,18 @@ fn schema_dict_round_trip_and_unknown_strategy() {
         Err(TableError::UnknownStrategy { .. })
     ));
 }
+
+#[test]
+fn nan_keys_never_match_but_identical_rows_dedup() {
+    let nan = || Some(Value::Float(f64::NAN));
+    let a = t(
+        &["id", "v"],
+        vec![vec![nan(), i(1)], vec![nan(), i(1)], vec![nan(), i(2)]],
+    );
+    let b = t(&["id", "v"], vec![vec![nan(), i(1)]]);
+    let out = merge(&a, &b, &MergeOptions::keyed(["id"])).unwrap();
+    assert_eq!(out.rows.len(), 2);
+    let mut o = MergeOptions::keyed(["id"]);
+    o.dedup = false;
+    assert_eq!(merge(&a, &b, &o).unwrap().rows.len(), 4);
+}

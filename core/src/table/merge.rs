@@ -610,9 +610,53 @@ pub(crate) fn merge_with_sink<S: ConflictSink>(
     }
     out.columns = m.columns;
     if !S::ACTIVE {
-        apply_dedup(&mut out, opts);
+        let kidx = ka_out(&out.columns, &opts.key);
+        apply_dedup_keyed(&mut out, opts, &kidx);
     }
     Ok(out)
+}
+
+/// Key column positions in the output (for the keyed dedup shortcut).
+fn ka_out(columns: &[String], key: &[String]) -> Vec<usize> {
+    key.iter()
+        .filter_map(|k| columns.iter().position(|c| c == k))
+        .collect()
+}
+
+/// Whether a keyed output row can be an exact duplicate of another: rows
+/// with distinct non-null keys differ in their key cells, except for NaN
+/// keys (never `==`, yet the same value).
+fn may_duplicate(row: &[Cell], kidx: &[usize]) -> bool {
+    kidx.is_empty()
+        || kidx.iter().any(|&k| match row.get(k) {
+            None | Some(None) | Some(Some(Value::None)) => true,
+            Some(Some(Value::Float(f))) => f.is_nan(),
+            Some(Some(_)) => false,
+        })
+}
+
+/// [`apply_dedup`] for a keyed merge: the exact pass only looks at rows
+/// that [`may_duplicate`] (same result, without hashing every row).
+pub(crate) fn apply_dedup_keyed(out: &mut Table, opts: &MergeOptions, kidx: &[usize]) {
+    if !(opts.dedup && kidx.len() == opts.key.len()) {
+        return apply_dedup(out, opts);
+    }
+    let candidates = (0..out.rows.len()).filter(|&i| may_duplicate(&out.rows[i], kidx));
+    let drop = super::row_dedup::duplicates_among(&out.rows, candidates);
+    if !drop.is_empty() {
+        let mut d = drop.into_iter().peekable();
+        let mut i = 0usize;
+        out.rows.retain(|_| {
+            let gone = d.next_if_eq(&i).is_some();
+            i += 1;
+            !gone
+        });
+    }
+    let fuzzy_only = MergeOptions {
+        dedup: false,
+        ..opts.clone()
+    };
+    apply_dedup(out, &fuzzy_only);
 }
 
 /// The dedup passes `merge` runs on its output (exact, then fuzzy with a key).

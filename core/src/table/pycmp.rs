@@ -24,6 +24,8 @@ pub fn py_str(v: &Value) -> Cow<'_, str> {
 pub fn str_cmp(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => x.as_str().cmp(y.as_str()),
+        // "False" < "True"
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Int(x), Value::Int(y)) => {
             let mut bx = [0u8; 24];
             let mut by = [0u8; 24];
