@@ -8,6 +8,10 @@
 //! reference's are wall time (best of 2). Nothing here asserts a time.
 
 use std::process::Command;
+
+/// The allocator the CLI uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 
 use crdt_merge_core::table::{merge_owned, MergeOptions, Table};
