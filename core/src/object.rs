@@ -116,6 +116,7 @@ any_crdt! {
     ConflictRecord(crate::records::provenance::ConflictRecord),
     ConflictTopology(crate::records::provenance::ConflictTopology),
     MergeSchema(crate::table::schema_wire::SchemaState),
+    CrdtMergeState(crate::model::state::CrdtMergeState),
 }
 
 impl AnyCrdt {

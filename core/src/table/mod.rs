@@ -130,3 +130,10 @@ impl Table {
             .collect()
     }
 }
+pub mod dedup;
+pub mod delta;
+pub mod evolution;
+pub mod extras_error;
+pub mod gossip;
+pub mod mergeql;
+pub mod merkle;
