@@ -65,8 +65,17 @@ fn hash_all<S: BuildHasher>(
     Ok(out)
 }
 
-/// Row indices grouped by partition (stable), with each group's start.
-fn partition(hashes: &[KeyHash], bits: u32) -> (Vec<usize>, Vec<usize>) {
+/// One keyed row in its partition: index, hash, int-like key.
+#[derive(Clone, Copy, Default)]
+struct Item {
+    row: usize,
+    hash: u64,
+    int: Option<i64>,
+}
+
+/// Keyed rows grouped by partition (stable, hash and key carried along so
+/// the join reads them sequentially), with each group's start.
+fn partition(hashes: &[KeyHash], bits: u32) -> (Vec<Item>, Vec<usize>) {
     let parts = 1usize << bits;
     let part = |h: u64| ((h >> 40) as usize) & (parts - 1);
     let mut starts = alloc::vec![0usize; parts + 1];
@@ -77,15 +86,15 @@ fn partition(hashes: &[KeyHash], bits: u32) -> (Vec<usize>, Vec<usize>) {
         starts[p + 1] += starts[p];
     }
     let mut fill = starts.clone();
-    let mut idx = alloc::vec![0usize; starts[parts]];
-    for (i, h) in hashes.iter().enumerate() {
-        if let Some((h, _)) = h {
-            let p = part(*h);
-            idx[fill[p]] = i;
+    let mut items = alloc::vec![Item::default(); starts[parts]];
+    for (row, h) in hashes.iter().enumerate() {
+        if let Some((hash, int)) = *h {
+            let p = part(hash);
+            items[fill[p]] = Item { row, hash, int };
             fill[p] += 1;
         }
     }
-    (idx, starts)
+    (items, starts)
 }
 
 /// Join the keys of `a` and `b`. `bits` forces the number of partition
@@ -114,6 +123,7 @@ pub(crate) fn match_keys(
     });
     let (ia, sa) = partition(&ha, bits);
     let (ib, sb) = partition(&hb, bits);
+    drop((ha, hb));
     // a_out[i] = (last A row, last B row) for the first A row i of a key;
     // b_out[j] = last B row for the first B row j of a key A lacks.
     let mut a_out: Vec<(usize, usize)> = alloc::vec![(NONE, NONE); a.len()];
@@ -125,8 +135,12 @@ pub(crate) fn match_keys(
         table.clear();
         table.reserve(ra.len() + rb.len(), |e| e.hash);
         locals.clear();
-        for &i in ra {
-            let Some((h, int)) = ha[i] else { continue };
+        for &Item {
+            row: i,
+            hash: h,
+            int,
+        } in ra
+        {
             let found = table.find(h, |e| match (int, e.int) {
                 (Some(x), Some(y)) => x == y,
                 (Some(_), None) | (None, Some(_)) => false,
@@ -146,8 +160,12 @@ pub(crate) fn match_keys(
                 }
             }
         }
-        for &j in rb {
-            let Some((h, int)) = hb[j] else { continue };
+        for &Item {
+            row: j,
+            hash: h,
+            int,
+        } in rb
+        {
             let found = table.find(h, |e| match (int, e.int) {
                 (Some(x), Some(y)) => x == y,
                 (Some(_), None) | (None, Some(_)) => false,
