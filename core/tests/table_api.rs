@@ -182,3 +182,25 @@ fn stack_float_repr_matches_pyrepr() {
         assert_eq!(ours, crdt_merge_core::pyrepr::float_repr(f), "{f:e}");
     }
 }
+
+#[test]
+fn custom_strategy_closure_resolves_conflicts_with_timestamps() {
+    let sum = Strategy::custom("sum", |a, b, ts_a, ts_b| match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Value::Int(x + y + (ts_a + ts_b) as i64),
+        (a, _) => a,
+    });
+    let mut o = MergeOptions::keyed(["id"]);
+    o.timestamp_col = Some("ts".into());
+    o.schema = Some(MergeSchema::new(Strategy::Lww).with("n", sum));
+    let a = t(&["id", "n", "ts"], vec![vec![i(1), i(2), i(10)]]);
+    let b = t(&["id", "n", "ts"], vec![vec![i(1), i(3), i(20)]]);
+    let out = merge(&a, &b, &o).unwrap();
+    // n: custom (2 + 3 + 30); ts: LWW (20 is later)
+    assert_eq!(out.rows, vec![vec![i(1), i(35), i(20)]]);
+    let d = o.schema.as_ref().unwrap().to_dict();
+    assert_eq!(
+        d.get("n").unwrap().get("name"),
+        Some(&Value::str("sum")),
+        "custom entries carry their name"
+    );
+}
