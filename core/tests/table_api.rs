@@ -204,3 +204,37 @@ fn custom_strategy_closure_resolves_conflicts_with_timestamps() {
         "custom entries carry their name"
     );
 }
+
+/// wire-spec/table.md §8, deviations 1 and 5.
+#[test]
+fn documented_deviations() {
+    // 1. The reference's str()-based dedup loses the "1" row; ours keeps both.
+    let a = t(&["id", "v"], vec![vec![i(1), s("x")]]);
+    let b = t(&["id", "v"], vec![vec![s("1"), s("x")]]);
+    assert_eq!(
+        merge(&a, &b, &MergeOptions::keyed(["id"]))
+            .unwrap()
+            .rows
+            .len(),
+        2
+    );
+    let a = t(&["a"], vec![vec![s("1|b=2")]]);
+    let b = t(&["a", "b"], vec![vec![s("1"), s("2")]]);
+    assert_eq!(
+        merge(&a, &b, &MergeOptions::default()).unwrap().rows.len(),
+        2
+    );
+    // 5. The default's parameters are written and read back.
+    let schema = MergeSchema::new(Strategy::UnionSet {
+        delimiter: ";".into(),
+    });
+    let back = MergeSchema::from_json(&schema.to_json()).unwrap();
+    assert_eq!(
+        back.default,
+        Strategy::UnionSet {
+            delimiter: ";".into()
+        }
+    );
+    let p = MergeSchema::from_json(r#"{"__default__": {"strategy": "Priority"}}"#).unwrap();
+    assert_eq!(p.default, Strategy::Priority { order: vec![] });
+}
