@@ -128,3 +128,113 @@ fn schema_dict_round_trip_and_unknown_strategy() {
         Err(TableError::UnknownStrategy { .. })
     ));
 }
+
+#[test]
+fn nan_keys_never_match_but_identical_rows_dedup() {
+    let nan = || Some(Value::Float(f64::NAN));
+    let a = t(
+        &["id", "v"],
+        vec![vec![nan(), i(1)], vec![nan(), i(1)], vec![nan(), i(2)]],
+    );
+    let b = t(&["id", "v"], vec![vec![nan(), i(1)]]);
+    let out = merge(&a, &b, &MergeOptions::keyed(["id"])).unwrap();
+    assert_eq!(out.rows.len(), 2);
+    let mut o = MergeOptions::keyed(["id"]);
+    o.dedup = false;
+    assert_eq!(merge(&a, &b, &o).unwrap().rows.len(), 4);
+}
+
+#[test]
+fn stack_float_repr_matches_pyrepr() {
+    use crdt_merge_core::table::pycmp::float_repr_bytes;
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    let mut samples = vec![
+        0.0,
+        -0.0,
+        1.0,
+        -1.5,
+        1e16,
+        1e15,
+        1e-4,
+        1e-5,
+        123456789.125,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+        f64::NAN,
+        f64::INFINITY,
+        -f64::INFINITY,
+        0.1,
+        2.5e-7,
+    ];
+    for _ in 0..20000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        samples.push(f64::from_bits(x));
+        samples.push((x % 100000) as f64 / 64.0);
+    }
+    for f in samples {
+        let mut buf = [0u8; 40];
+        let ours = std::str::from_utf8(float_repr_bytes(f, &mut buf))
+            .unwrap()
+            .to_string();
+        assert_eq!(ours, crdt_merge_core::pyrepr::float_repr(f), "{f:e}");
+    }
+}
+
+#[test]
+fn custom_strategy_closure_resolves_conflicts_with_timestamps() {
+    let sum = Strategy::custom("sum", |a, b, ts_a, ts_b| match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Value::Int(x + y + (ts_a + ts_b) as i64),
+        (a, _) => a,
+    });
+    let mut o = MergeOptions::keyed(["id"]);
+    o.timestamp_col = Some("ts".into());
+    o.schema = Some(MergeSchema::new(Strategy::Lww).with("n", sum));
+    let a = t(&["id", "n", "ts"], vec![vec![i(1), i(2), i(10)]]);
+    let b = t(&["id", "n", "ts"], vec![vec![i(1), i(3), i(20)]]);
+    let out = merge(&a, &b, &o).unwrap();
+    // n: custom (2 + 3 + 30); ts: LWW (20 is later)
+    assert_eq!(out.rows, vec![vec![i(1), i(35), i(20)]]);
+    let d = o.schema.as_ref().unwrap().to_dict();
+    assert_eq!(
+        d.get("n").unwrap().get("name"),
+        Some(&Value::str("sum")),
+        "custom entries carry their name"
+    );
+}
+
+/// wire-spec/table.md §8, deviations 1 and 5.
+#[test]
+fn documented_deviations() {
+    // 1. The reference's str()-based dedup loses the "1" row; ours keeps both.
+    let a = t(&["id", "v"], vec![vec![i(1), s("x")]]);
+    let b = t(&["id", "v"], vec![vec![s("1"), s("x")]]);
+    assert_eq!(
+        merge(&a, &b, &MergeOptions::keyed(["id"]))
+            .unwrap()
+            .rows
+            .len(),
+        2
+    );
+    let a = t(&["a"], vec![vec![s("1|b=2")]]);
+    let b = t(&["a", "b"], vec![vec![s("1"), s("2")]]);
+    assert_eq!(
+        merge(&a, &b, &MergeOptions::default()).unwrap().rows.len(),
+        2
+    );
+    // 5. The default's parameters are written and read back.
+    let schema = MergeSchema::new(Strategy::UnionSet {
+        delimiter: ";".into(),
+    });
+    let back = MergeSchema::from_json(&schema.to_json()).unwrap();
+    assert_eq!(
+        back.default,
+        Strategy::UnionSet {
+            delimiter: ";".into()
+        }
+    );
+    let p = MergeSchema::from_json(r#"{"__default__": {"strategy": "Priority"}}"#).unwrap();
+    assert_eq!(p.default, Strategy::Priority { order: vec![] });
+}

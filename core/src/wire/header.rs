@@ -115,6 +115,8 @@ type_tags! {
     ContextBloom = 0x66, "context_bloom", Codec;
     /// Record of a memory merge (extension; the reference's `ContextManifest.to_dict()` + `content_hash`).
     ContextManifest = 0x67, "context_manifest", Json;
+    /// Versioned per-column merge strategies (extension; see wire-spec/table.md).
+    MergeSchema = 0x62, "merge_schema", Codec;
 }
 
 impl core::fmt::Display for TypeTag {
