@@ -100,6 +100,8 @@ fn remove_then_merge_and_bad_input() {
     // a removed v1 only; b's v2 survives the merge.
     let j = a.join(&b).unwrap();
     assert_eq!(j.get("m").unwrap().version, 2);
+    assert_eq!(j.version_vector().get("m"), Some(&2));
+    assert_eq!(j.contributions().count(), 1);
     assert_eq!(j.resolve().unwrap().1, vec![3.0, -3.0]);
     // Shape mismatch is typed.
     assert!(a

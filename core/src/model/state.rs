@@ -283,6 +283,20 @@ impl CrdtMergeState {
         }
         out
     }
+    /// Every live contribution (visible or shadowed), in tag order.
+    pub fn contributions(&self) -> impl Iterator<Item = &Contribution> {
+        self.live.values()
+    }
+    /// Version vector: the highest live version of every model id. Merging
+    /// takes the element-wise maximum (restricted to live contributions).
+    pub fn version_vector(&self) -> BTreeMap<&str, i64> {
+        let mut vv: BTreeMap<&str, i64> = BTreeMap::new();
+        for c in self.live.values() {
+            let e = vv.entry(&c.model_id).or_insert(c.version);
+            *e = (*e).max(c.version);
+        }
+        vv
+    }
     /// Visible model ids, sorted.
     pub fn model_ids(&self) -> Vec<&str> {
         self.active().into_keys().collect()
