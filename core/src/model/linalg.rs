@@ -56,10 +56,12 @@ pub fn svd(a: &[f64], m: usize, n: usize) -> Svd {
         .collect();
     for _sweep in 0..80 {
         let mut rotated = false;
+        // Squared column norms, refreshed each sweep and updated exactly
+        // per rotation (|a_p'|² = α - tγ, |a_q'|² = β + tγ).
+        let mut nrm: Vec<f64> = cols.iter().map(|c| c.iter().map(|x| x * x).sum()).collect();
         for p in 0..n {
             for q in p + 1..n {
-                let alpha: f64 = cols[p].iter().map(|x| x * x).sum();
-                let beta: f64 = cols[q].iter().map(|x| x * x).sum();
+                let (alpha, beta) = (nrm[p], nrm[q]);
                 let gamma: f64 = cols[p].iter().zip(&cols[q]).map(|(x, y)| x * y).sum();
                 if gamma == 0.0 || gamma.abs() <= 1e-15 * libm::sqrt(alpha * beta) {
                     continue;
@@ -72,6 +74,8 @@ pub fn svd(a: &[f64], m: usize, n: usize) -> Svd {
                 let s = c * t;
                 rotate(&mut cols, p, q, c, s);
                 rotate(&mut v, p, q, c, s);
+                nrm[p] = (alpha - t * gamma).max(0.0);
+                nrm[q] = beta + t * gamma;
             }
         }
         if !rotated {
