@@ -14,6 +14,7 @@
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -97,8 +98,9 @@ pub struct Contribution {
     pub model_id: String,
     /// Tensor shape (C order).
     pub shape: Vec<usize>,
-    /// Tensor values as float64 (what the reference hashes).
-    pub tensor: Vec<f64>,
+    /// Tensor values as float64 (what the reference hashes); shared, so
+    /// merging states does not copy tensors.
+    pub tensor: Arc<[f64]>,
     /// Importance weight.
     pub weight: Weight,
     /// Version.
@@ -130,7 +132,7 @@ impl Contribution {
         Ok(Contribution {
             model_id: model_id.to_string(),
             shape,
-            tensor,
+            tensor: tensor.into(),
             weight,
             version,
             metadata: Value::Map(Vec::new()),
