@@ -13,6 +13,10 @@
 //! - [`strategy`]: [`Method`] descriptors and the two registries,
 //!   [`strategy::reference_methods`] (the reference's 26 names) and
 //!   [`strategy::mergekit_methods`] (mergekit's names and parameters).
+//! - [`mergekit`]: mergekit's methods, one file per family.
+//! - [`lora`], [`federated`], [`safety`], [`provenance`]: LoRA adapter
+//!   merging, FedAvg/FedProx rounds, cross-model variance analysis and
+//!   per-layer provenance.
 //!
 //! A strategy sees one tensor at a time through [`MergeInput`]: the flat
 //! `f32` data of every contribution in canonical order, the optional base,
@@ -22,10 +26,15 @@
 pub mod continual;
 pub mod dtype;
 pub mod error;
+pub mod federated;
 pub mod kernels;
 pub mod linalg;
+pub mod lora;
+pub mod mergekit;
 pub mod params;
+pub mod provenance;
 pub mod rng;
+pub mod safety;
 pub mod state;
 pub mod strategy;
 

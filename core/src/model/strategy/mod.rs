@@ -340,7 +340,7 @@ static REFERENCE: &[Method] = &[
 
 /// mergekit's methods under mergekit's names (filled in by the mergekit module).
 pub fn mergekit_methods() -> &'static [Method] {
-    &[]
+    super::mergekit::METHODS
 }
 
 /// Look a method up by name in one registry.
