@@ -102,3 +102,30 @@ fn deterministic_strategies_match_the_reference() {
     );
     assert_eq!(seen.len(), 21, "{seen:?}");
 }
+
+/// Procrustes alignment is sign-dependent in general (see the deviations in
+/// wire-spec/model.md); with identical task vectors the rotation is the
+/// identity and the result is the base plus that task vector, as in the
+/// reference.
+#[test]
+fn svd_knot_tying_identical_task_vectors() {
+    let m = find(reference_methods(), "svd_knot_tying").unwrap();
+    let base: Vec<f32> = (0..12).map(|i| i as f32 * 0.1).collect();
+    let a: Vec<f32> = (0..12)
+        .map(|i| base[i] + ((i * 5 % 7) as f32 - 3.0) / 4.0)
+        .collect();
+    let p = Params::new();
+    let input = MergeInput {
+        tensor: "t",
+        shape: &[4, 3],
+        base: Some(&base),
+        models: &[&a, &a, &a],
+        model_params: &[],
+        params: &p,
+        seed: 0,
+    };
+    let got = m.merge_vec(&input).unwrap();
+    for (g, w) in got.iter().zip(&a) {
+        assert!((g - w).abs() < 1e-5, "{g} vs {w}");
+    }
+}

@@ -271,3 +271,13 @@ fn reference_decodes_and_resolves_our_documents() {
         }
     }
 }
+
+#[test]
+fn overflowing_shapes_are_typed_errors() {
+    let huge = vec![usize::MAX / 2, 4];
+    assert!(Contribution::new("h", huge.clone(), vec![], Weight::Float(1.0), 1, 0.0).is_err());
+    assert!(CrdtMergeState::new("ties")
+        .unwrap()
+        .with_base(huge, vec![])
+        .is_err());
+}

@@ -243,6 +243,11 @@ pub fn kth_largest(values: &[f64], k: usize) -> f64 {
     *s.select_nth_unstable_by(idx, |a, b| b.total_cmp(a)).1
 }
 
+/// Number of elements of `shape`, or `None` when the product overflows.
+pub fn numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |a, &b| a.checked_mul(b))
+}
+
 /// Mean.
 pub fn mean(x: &[f64]) -> f64 {
     if x.is_empty() {

@@ -21,6 +21,7 @@ use alloc::vec::Vec;
 use sha2::{Digest, Sha256};
 
 use super::error::ModelError;
+use super::kernels::numel;
 use super::params::Params;
 use super::strategy::{find, reference_methods, BaseUse, MergeInput};
 use crate::error::{DecodeError, MergeError};
@@ -122,7 +123,7 @@ impl Contribution {
         version: i64,
         timestamp: f64,
     ) -> Result<Contribution, ModelError> {
-        if shape.iter().product::<usize>() != tensor.len() {
+        if numel(&shape) != Some(tensor.len()) {
             return Err(ModelError::ShapeMismatch {
                 tensor: model_id.to_string(),
                 detail: alloc::format!("{} values for shape {shape:?}", tensor.len()),
@@ -225,7 +226,7 @@ impl CrdtMergeState {
         shape: Vec<usize>,
         values: Vec<f64>,
     ) -> Result<CrdtMergeState, ModelError> {
-        if shape.iter().product::<usize>() != values.len() {
+        if numel(&shape) != Some(values.len()) {
             return Err(ModelError::ShapeMismatch {
                 tensor: "base".into(),
                 detail: alloc::format!("{} values for shape {shape:?}", values.len()),
