@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use super::error::ModelError;
 use super::kernels::numel;
 use super::params::Params;
-use super::strategy::{find, reference_methods, BaseUse, MergeInput};
+use super::strategy::{find, reference_methods, BaseUse, MergeInput, Method};
 use crate::error::{DecodeError, MergeError};
 use crate::pyrepr::float_repr;
 use crate::traits::{Merge, WireType};
@@ -439,6 +439,29 @@ impl CrdtMergeState {
 
     /// [`CrdtMergeState::resolve`] with method parameters.
     pub fn resolve_with(&self, params: &Params) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
+        let method = find(reference_methods(), &self.strategy)?;
+        self.resolve_by(method, params)
+    }
+
+    /// Resolve the visible contributions with any registered method (for
+    /// example one of [`super::strategy::mergekit_methods`]); the base is
+    /// passed to methods that use one (required or optional).
+    pub fn resolve_by(
+        &self,
+        method: &Method,
+        params: &Params,
+    ) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
+        let own = method.name == self.strategy
+            && find(reference_methods(), method.name).is_ok_and(|m| core::ptr::eq(m, method));
+        self.resolve_inner(method, params, own)
+    }
+
+    fn resolve_inner(
+        &self,
+        method: &Method,
+        params: &Params,
+        own: bool,
+    ) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
         let active = self.active();
         if active.is_empty() {
             return match &self.base {
@@ -448,7 +471,6 @@ impl CrdtMergeState {
                 )),
             };
         }
-        let method = find(reference_methods(), &self.strategy)?;
         let shape = active
             .values()
             .next()
@@ -463,8 +485,15 @@ impl CrdtMergeState {
             .values()
             .map(|c| Params::new().num("weight", c.weight.value()))
             .collect();
-        let base32: Option<Vec<f32>> = match (method.base, &self.base) {
-            (BaseUse::Required, Some((bs, bv))) => {
+        // The reference's resolve passes the base only to BASE_REQUIRED
+        // strategies; other methods get it whenever they can use it.
+        let wants_base = match method.base {
+            BaseUse::Required => true,
+            BaseUse::Optional => !own,
+            BaseUse::Unused => false,
+        };
+        let base32: Option<Vec<f32>> = match (wants_base, &self.base) {
+            (true, Some((bs, bv))) => {
                 if *bs != shape {
                     return Err(ModelError::ShapeMismatch {
                         tensor: "base".into(),
