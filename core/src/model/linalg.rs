@@ -57,7 +57,7 @@ pub fn svd(a: &[f64], m: usize, n: usize) -> Svd {
     // Round-robin ("circle") ordering: each round rotates disjoint column
     // pairs, which are independent, so a round may run on many threads and
     // still give the same bits as one thread.
-    let big = if n % 2 == 0 { n } else { n + 1 };
+    let big = n + n % 2;
     for _sweep in 0..80 {
         let mut rotated = false;
         // Squared column norms, refreshed each sweep and updated exactly per
