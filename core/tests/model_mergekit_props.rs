@@ -31,7 +31,7 @@ fn run(
 }
 
 fn wave(n: usize, s: f32) -> Vec<f32> {
-    (0..n).map(|i| ((i as f32 * 0.37 + s).sin())).collect()
+    (0..n).map(|i| (i as f32 * 0.37 + s).sin()).collect()
 }
 
 #[test]

@@ -32,10 +32,19 @@ pub fn select_by_variance(tvs: &[Vec<f32>], n: usize, topk: f64) -> Vec<bool> {
         .collect();
     let nonzero = var.iter().filter(|&&v| v != 0.0).count();
     let keep = (nonzero as f64 * topk) as usize;
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_unstable_by(|&a, &b| var[b].total_cmp(&var[a]).then(a.cmp(&b)));
+    // Largest variance first, ties by index (variances are >= 0, so their
+    // bit patterns order like their values).
+    let mut keys: Vec<(u32, usize)> = var
+        .iter()
+        .enumerate()
+        .map(|(j, v)| (!v.to_bits(), j))
+        .collect();
+    let keep = keep.min(n);
+    if keep < n {
+        keys.select_nth_unstable(keep);
+    }
     let mut mask = alloc::vec![false; n];
-    for &j in &idx[..keep] {
+    for &(_, j) in &keys[..keep] {
         mask[j] = true;
     }
     mask

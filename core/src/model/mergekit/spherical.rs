@@ -129,41 +129,58 @@ pub(super) fn nuslerp(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), Mod
     } else {
         Lanes::along(input.shape, input.shape.len() - 1)
     };
-    let t32 = t as f32;
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    lanes.for_each(|idx| {
-        x.clear();
-        y.clear();
-        let idx: Vec<usize> = idx.collect();
-        x.extend(idx.iter().map(|&k| v0[k]));
-        y.extend(idx.iter().map(|&k| v1[k]));
-        let nx = norm(&x).max(1e-7);
-        let ny = norm(&y).max(1e-7);
-        let c: f64 = x
-            .iter()
-            .zip(&y)
-            .map(|(&p, &q)| f64::from(p / nx) * f64::from(q / ny))
-            .sum();
-        let c = (c as f32).clamp(-1.0, 1.0);
-        let colinear = 1.0 - c * c <= 1e-16;
-        if colinear {
-            for (j, &k) in idx.iter().enumerate() {
-                out[k] = (1.0 - t32) * x[j] + t32 * y[j];
-            }
-        } else {
-            let theta = libm::acos(f64::from(c));
-            let s = libm::sin(theta);
-            let ca = (libm::sin((1.0 - t) * theta) / s) as f32;
-            let cb = (libm::sin(t * theta) / s) as f32;
-            for (j, &k) in idx.iter().enumerate() {
-                out[k] = ca * x[j] + cb * y[j];
-            }
+    if lanes.inner == 1 {
+        // Contiguous lanes: work on the slices in place.
+        let len = lanes.len.max(1);
+        for ((x, y), o) in v0.chunks(len).zip(v1.chunks(len)).zip(out.chunks_mut(len)) {
+            nuslerp_lane(t, x, y, o);
         }
-    });
+    } else {
+        let (mut x, mut y, mut o) = (Vec::new(), Vec::new(), Vec::new());
+        lanes.for_each(|idx| {
+            let idx: Vec<usize> = idx.collect();
+            x.clear();
+            y.clear();
+            x.extend(idx.iter().map(|&k| v0[k]));
+            y.extend(idx.iter().map(|&k| v1[k]));
+            o.clear();
+            o.resize(idx.len(), 0.0);
+            nuslerp_lane(t, &x, &y, &mut o);
+            for (&k, &v) in idx.iter().zip(&o) {
+                out[k] = v;
+            }
+        });
+    }
     if let Some(b) = input.base {
         out.iter_mut().zip(b).for_each(|(o, &y)| *o += y);
     }
     Ok(())
+}
+
+/// One lane of [`nuslerp`]: interpolate `x` towards `y` by `t` into `o`.
+fn nuslerp_lane(t: f64, x: &[f32], y: &[f32], o: &mut [f32]) {
+    let t32 = t as f32;
+    let nx = f64::from(norm(x).max(1e-7));
+    let ny = f64::from(norm(y).max(1e-7));
+    let c: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(&p, &q)| (f64::from(p) / nx) * (f64::from(q) / ny))
+        .sum();
+    let c = (c as f32).clamp(-1.0, 1.0);
+    if 1.0 - c * c <= 1e-16 {
+        for ((o, &p), &q) in o.iter_mut().zip(x).zip(y) {
+            *o = (1.0 - t32) * p + t32 * q;
+        }
+    } else {
+        let theta = libm::acos(f64::from(c));
+        let s = libm::sin(theta);
+        let ca = (libm::sin((1.0 - t) * theta) / s) as f32;
+        let cb = (libm::sin(t * theta) / s) as f32;
+        for ((o, &p), &q) in o.iter_mut().zip(x).zip(y) {
+            *o = ca * p + cb * q;
+        }
+    }
 }
 
 /// `multislerp`: per-model `weight` (normalized to sum 1 when
