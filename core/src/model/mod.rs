@@ -2,11 +2,14 @@
 //! contributions with content hashes), tensor dtypes, the counter-based RNG
 //! and every merge strategy as a pure function on CPU.
 //!
+//! - [`continual`]: [`continual::ContinualMerge`], the continual-merge engine with its convergence check.
+//! - [`dtype`]: f32 / f16 / bf16 bytes in and out (round to nearest even).
 //! - [`error`]: [`ModelError`], the one error enum of this layer.
 //! - [`params`]: [`Params`], named method parameters (numbers, flags, strings, lists).
 //! - [`kernels`]: the validated `f64` view of an input and shared numeric kernels.
 //! - [`linalg`]: thin SVD by one-sided Jacobi rotations.
 //! - [`rng`]: Philox4x32-10 counter-based RNG keyed by (seed, tensor name).
+//! - [`state`]: [`state::CrdtMergeState`], the OR-Set of contributions (wire tag 0x63).
 //! - [`strategy`]: [`Method`] descriptors and the two registries,
 //!   [`strategy::reference_methods`] (the reference's 26 names) and
 //!   [`strategy::mergekit_methods`] (mergekit's names and parameters).
@@ -20,6 +23,8 @@
 //! per-model parameters, global parameters and a seed. File formats, dtype
 //! conversion and scheduling over tensors live outside (io crate, CLI).
 
+pub mod continual;
+pub mod dtype;
 pub mod error;
 pub mod federated;
 pub mod kernels;
@@ -30,6 +35,7 @@ pub mod params;
 pub mod provenance;
 pub mod rng;
 pub mod safety;
+pub mod state;
 pub mod strategy;
 
 pub use error::ModelError;

@@ -5,9 +5,9 @@
 //!
 //! - Contribution: the normalized weights (uniform without weights).
 //! - Dominant source: the model with the largest share (lowest index on ties).
-//! - Conflict: `mean_j var_i(x_ij) / (m^2 + 1e-10)` with `m = mean |x_ij|
-//!   + 1e-10`, clamped to `[0, 1]`; tensors are cut to the shortest length;
-//!   0 with fewer than two tensors or an empty one.
+//! - Conflict: `mean_j var_i(x_ij) / (m^2 + 1e-10)` with
+//!   `m = mean |x_ij| + 1e-10`, clamped to `[0, 1]`; tensors are cut to the
+//!   shortest length; 0 with fewer than two tensors or an empty one.
 //!
 //! Deviations from the reference: layers are kept sorted by name (the
 //! reference keeps first-tracked order), so summaries and exports do not
