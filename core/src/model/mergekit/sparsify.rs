@@ -12,6 +12,8 @@
 
 use alloc::vec::Vec;
 
+use crate::model::kernels::for_chunks;
+
 /// Which sparsification a task-arithmetic method applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sparsification {
@@ -128,17 +130,19 @@ pub fn magnitude_outliers(x: &mut [f32], density: f64, gamma: f64, rescale: bool
 }
 
 /// Bernoulli `random` (DARE): keep element `j` when `u(j) < density`.
-pub fn random(x: &mut [f32], density: f64, rescale: bool, u: &dyn Fn(usize) -> f64) {
+pub fn random(x: &mut [f32], density: f64, rescale: bool, u: &(dyn Fn(usize) -> f64 + Sync)) {
     if density >= 1.0 {
         return;
     }
-    let p = density as f32;
+    let p = f64::from(density as f32);
     let before = l1(x);
-    for (j, v) in x.iter_mut().enumerate() {
-        if u(j) >= f64::from(p) {
-            *v = 0.0;
+    for_chunks(x, |start, chunk| {
+        for (j, v) in chunk.iter_mut().enumerate() {
+            if u(start + j) >= p {
+                *v = 0.0;
+            }
         }
-    }
+    });
     if rescale {
         rescale_l1(x, before);
     }
@@ -183,7 +187,7 @@ pub fn della_magprune(
     density: f64,
     epsilon: f64,
     rescale: bool,
-    u: &dyn Fn(usize) -> f64,
+    u: &(dyn Fn(usize) -> f64 + Sync),
 ) {
     if density >= 1.0 {
         return;
@@ -194,11 +198,13 @@ pub fn della_magprune(
     }
     let probs = della_probs(x, shape, density, epsilon);
     let before = l1(x);
-    for (j, v) in x.iter_mut().enumerate() {
-        if u(j) >= f64::from(probs[j]) {
-            *v = 0.0;
+    for_chunks(x, |start, chunk| {
+        for (j, v) in chunk.iter_mut().enumerate() {
+            if u(start + j) >= f64::from(probs[start + j]) {
+                *v = 0.0;
+            }
         }
-    }
+    });
     if rescale {
         rescale_l1(x, before);
     }
