@@ -51,7 +51,7 @@ pub fn merge<D: Fn(usize, usize) -> f64 + Sync>(
     draw: D,
 ) -> Result<(), ModelError> {
     let base = checks::base(input, fam.name)?;
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     input.params.flag_or("int8_mask", false)?; // mask dtype only: no effect on values
     let normalize = input.params.flag_or("normalize", fam.normalize)?;
     let rescale = input.params.flag_or("rescale", fam.rescale)?;
