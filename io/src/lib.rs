@@ -4,3 +4,6 @@
 //! Parquet) as [`crdt_merge_core::table::Table`], and model files
 //! (safetensors, sharded checkpoints, mergekit YAML configs) for the model
 //! layer. std only; the core stays `no_std`.
+
+pub mod model;
+pub mod table;
