@@ -2,7 +2,7 @@
 
 Prints one JSON object {method: seconds}: one tensor of ROWS x 1024 float32
 values (ROWS = 1024 * SCALE), a base and 3 models (slerp/nearswap: 1 model,
-nuslerp: 2), the parameters below; best of 3 runs after one warm-up. The
+nuslerp: 2), the parameters below; best of 7 runs after one warm-up. The
 Rust binary `vs_mergekit` (benches/src/bin/vs_mergekit.rs) runs the same
 workloads on crdt-merge-core and calls this script in the same run.
 
@@ -54,7 +54,7 @@ def main():
         fn = lambda: merge_tensors(tensors, name, parameters=kw, base_index=0 if use_base else None)
         fn()
         best = float("inf")
-        for _ in range(3):
+        for _ in range(7):
             t0 = time.perf_counter()
             fn()
             best = min(best, time.perf_counter() - t0)

@@ -2,7 +2,7 @@
 //! methods on one `1024 SCALE x 1024` float32 tensor (a base and up to three
 //! models), then runs benches/mergekit_bench.py (mergekit 0.1.5 on torch,
 //! same sizes and parameters) in the same run and prints both side by side.
-//! Best of 3 after a warm-up; nothing here asserts a time.
+//! Best of 7 after a warm-up; nothing here asserts a time.
 
 use std::hint::black_box;
 use std::process::Command;
@@ -120,7 +120,7 @@ fn main() {
         let m = find(mergekit_methods(), name).expect("registered");
         m.merge_into(&input, &mut out).expect("merge");
         let mut best = f64::INFINITY;
-        for _ in 0..3 {
+        for _ in 0..7 {
             let t = Instant::now();
             m.merge_into(black_box(&input), &mut out).expect("merge");
             best = best.min(t.elapsed().as_secs_f64());
@@ -155,8 +155,9 @@ fn main() {
         .and_then(|t| t.get("torch_threads"))
         .and_then(Value::as_int)
     {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         println!(
-            "tensor {rows} x 1024 f32; mergekit on torch with {t} thread(s); ours on 1 thread"
+            "tensor {rows} x 1024 f32; mergekit on torch with {t} thread(s); ours with core's parallel feature ({cores} core(s))"
         );
     }
     println!(
