@@ -211,7 +211,10 @@ pub(super) fn multislerp(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), 
     let base = input.base;
     let tv = |i: usize, j: usize| input.models[i][j] - base.map_or(0.0, |b| b[j]);
     let norms: Vec<f32> = (0..input.models.len())
-        .map(|i| libm::sqrt((0..n).map(|j| f64::from(tv(i, j)).powi(2)).sum::<f64>()) as f32)
+        .map(|i| {
+            let s: f64 = (0..n).map(|j| f64::from(tv(i, j))).map(|v| v * v).sum();
+            libm::sqrt(s) as f32
+        })
         .collect();
     // Weighted mean of the unit task vectors, M = sum_i w_i tv_i / (|tv_i| + eps).
     let coef: Vec<f32> = w
