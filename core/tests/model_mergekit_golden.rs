@@ -117,3 +117,27 @@ fn every_case_matches_mergekit() {
         assert!(seen.contains(m.name), "no golden case for {}", m.name);
     }
 }
+
+/// Every parameter a golden case gives is in `parameter_names`, and every
+/// registered method has an entry.
+#[test]
+fn parameter_table_covers_the_cases() {
+    use crdt_merge_core::model::mergekit::parameter_names;
+    for m in mergekit_methods() {
+        assert!(parameter_names(m.name).is_some(), "{}", m.name);
+    }
+    assert!(parameter_names("arcee_fusion").is_none());
+    let fx = fixture();
+    for case in fx.get("cases").unwrap().as_list().unwrap() {
+        let method = case.get("method").unwrap().as_str().unwrap();
+        let (global, per_model) = parameter_names(method).unwrap();
+        for (k, _) in case.get("params").unwrap().as_map().unwrap() {
+            assert!(global.contains(&k.as_str().unwrap()), "{method}: {k:?}");
+        }
+        for mp in case.get("model_params").unwrap().as_list().unwrap() {
+            for (k, _) in mp.as_map().unwrap() {
+                assert!(per_model.contains(&k.as_str().unwrap()), "{method}: {k:?}");
+            }
+        }
+    }
+}

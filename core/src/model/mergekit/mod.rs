@@ -205,3 +205,26 @@ pub static METHODS: &[Method] = &[
     m("della", BaseUse::Required, 0, true, della_fn),
     m("della_linear", BaseUse::Required, 0, true, della_linear_fn),
 ];
+
+/// Parameter names a mergekit method reads: `(method-wide, per-model)`.
+/// Methods ignore other names (mergekit rejects them); configuration
+/// front ends use this table to refuse typos.
+pub fn parameter_names(method: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    const GTA: &[&str] = &["int8_mask", "normalize", "rescale", "lambda"];
+    Some(match method {
+        "linear" => (&["normalize"], &["weight"]),
+        "passthrough" => (&[], &["scale"]),
+        "slerp" | "nearswap" => (&["t"], &[]),
+        "nuslerp" => (&["nuslerp_flatten", "nuslerp_row_wise"], &["weight"]),
+        "multislerp" => (&["normalize_weights", "eps"], &["weight"]),
+        "karcher" => (&["max_iter", "tol"], &[]),
+        "task_arithmetic" | "ties" | "dare_ties" | "dare_linear" => (GTA, &["weight", "density"]),
+        "breadcrumbs" | "breadcrumbs_ties" => (GTA, &["weight", "density", "gamma"]),
+        "della" | "della_linear" => (GTA, &["weight", "density", "epsilon"]),
+        "model_stock" => (&["filter_wise"], &[]),
+        "sce" => (&["int8_mask", "select_topk"], &[]),
+        "ram" => (&["epsilon"], &[]),
+        "ramplus_tl" => (&["r", "alpha", "epsilon"], &[]),
+        _ => return None,
+    })
+}
