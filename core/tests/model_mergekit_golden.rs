@@ -45,6 +45,7 @@ fn every_case_matches_mergekit() {
     assert!(cases.len() >= 45);
     let mut seen = std::collections::BTreeSet::new();
     let mut failures = Vec::new();
+    let mut worst: std::collections::BTreeMap<&str, f32> = Default::default();
     for case in cases {
         let label = case.get("label").unwrap().as_str().unwrap();
         let name = case.get("method").unwrap().as_str().unwrap();
@@ -105,12 +106,19 @@ fn every_case_matches_mergekit() {
             let scale = expected.iter().fold(0f32, |a, &b| a.max(b.abs()));
             for (j, (&g, &e)) in got.iter().zip(&expected).enumerate() {
                 let tol = 1e-5 * e.abs() + 1e-6 * scale.max(1.0);
+                let w = worst.entry(method.name).or_default();
+                *w = w.max((g - e).abs() / scale.max(f32::MIN_POSITIVE));
                 if (g - e).abs() > tol {
                     failures.push(format!("{label}/{name}[{j}]: ours {g}, mergekit {e}"));
                     break;
                 }
             }
         }
+    }
+    // Worst error per method relative to the tensor's largest magnitude
+    // (run with --nocapture to see it).
+    for (m, e) in &worst {
+        println!("{m:<18} worst |ours - mergekit| / max|mergekit| = {e:.2e}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     for m in mergekit_methods() {
