@@ -1,7 +1,7 @@
 //! mergekit's merge methods under mergekit's names and parameters
 //! (mergekit 0.1.5, `mergekit/merge_methods/*.py`), one file per family:
 //!
-//! - [`linear`](self): `linear`, `passthrough`.
+//! - `linear`: `linear`, `passthrough`.
 //! - `spherical`: `slerp`, `nuslerp`, `multislerp`.
 //! - `karcher`: `karcher`.
 //! - [`task_arithmetic`]: `task_arithmetic`, `ties`, `dare_ties`,
