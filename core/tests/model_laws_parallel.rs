@@ -48,4 +48,27 @@ fn thread_count_does_not_change_results() {
         let b4: Vec<u32> = four.iter().map(|x| x.to_bits()).collect();
         assert!(b1 == b4, "{} differs across thread counts", m.name);
     }
+    // 2-D: the SVD runs its rotation rounds on several threads.
+    let (r, c) = (128, 72);
+    for name in ["star", "adarank", "svd_knot_tying"] {
+        let m = reference_methods().iter().find(|m| m.name == name).unwrap();
+        let small: Vec<&[f32]> = models.iter().map(|x| &x[..r * c]).collect();
+        let input = MergeInput {
+            tensor: "mat",
+            shape: &[r, c],
+            base: Some(&base[..r * c]),
+            models: &small,
+            model_params: &[],
+            params: &p,
+            seed: 11,
+        };
+        let one = pool(1).install(|| m.merge_vec(&input)).unwrap();
+        let four = pool(4).install(|| m.merge_vec(&input)).unwrap();
+        assert!(
+            one.iter()
+                .map(|x| x.to_bits())
+                .eq(four.iter().map(|x| x.to_bits())),
+            "{name} (2-D) differs"
+        );
+    }
 }
