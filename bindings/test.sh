@@ -46,7 +46,7 @@ if [ -z "${KEEP_VENV:-}" ] || [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv --clear "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-"$VENV/bin/python" -m pip install -q pytest
+"$VENV/bin/python" -m pip install -q pytest numpy pandas polars pyarrow
 
 log "building the wheel (pip wheel ./packages/python → maturin, release)"
 rm -rf "$PKG/dist"

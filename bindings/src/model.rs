@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use crdt_merge_core::model::state::{Contribution, CrdtMergeState, Weight};
+use crdt_merge_core::model::state::{auto_id, Contribution, CrdtMergeState, Weight};
 use crdt_merge_core::model::strategy::{self, mergekit_methods, reference_methods, BaseUse};
 use crdt_merge_core::model::{MergeInput, ModelError, ParamValue, Params};
 use crdt_merge_core::traits::{Merge, WireType};
@@ -241,12 +241,13 @@ impl ModelMergeState {
         guard(|| Ok(AnyCrdt::CrdtMergeState(self.snapshot()).encode(compress)?))
     }
 
-    /// Add a contribution (`tensor`: float64 little-endian bytes). An int
+    /// Add a contribution (`tensor`: float64 little-endian bytes; no id: the
+    /// reference's content-derived id). An int
     /// weight hashes differently from a float one, as in the reference.
     #[allow(clippy::too_many_arguments)]
     pub fn add(
         &self,
-        model_id: String,
+        model_id: Option<String>,
         shape: Vec<u64>,
         tensor: Vec<u8>,
         weight: f64,
@@ -261,14 +262,10 @@ impl ModelMergeState {
                 Weight::Float(weight)
             };
             let shape = shape.iter().map(|&d| d as usize).collect();
-            let c = Contribution::new(
-                &model_id,
-                shape,
-                f64s(&tensor, "tensor")?,
-                w,
-                version,
-                timestamp,
-            )?;
+            let values = f64s(&tensor, "tensor")?;
+            // No id: the reference's content-derived id.
+            let id = model_id.unwrap_or_else(|| auto_id(&values));
+            let c = Contribution::new(&id, shape, values, w, version, timestamp)?;
             lock(&self.inner).add(c)?;
             Ok(())
         })

@@ -195,3 +195,10 @@ pub fn merge_schema_normalize(schema_json: String) -> R<String> {
         Ok(json::to_string(&s.to_dict())?)
     })
 }
+
+/// The reference's `merge_json_lines`: two JSON-lines texts merged by `key`
+/// (deep merge per record) or unioned without one; JSON-lines text out.
+#[uniffi::export]
+pub fn merge_json_lines_text(a: String, b: String, key: Option<String>) -> R<String> {
+    guard(|| Ok(table::merge_json_lines_text(&a, &b, key.as_deref())?))
+}

@@ -319,6 +319,56 @@ export function deserializeBatch(bytes: Uint8Array): CrdtObject[];
 /** Merge objects of one type left to right into a new object. */
 export function mergeAll<T extends CrdtObject>(objs: Iterable<T>): T;
 
+/** One row: column name to cell value (JSON-representable). */
+export type Row = Record<string, unknown>;
+/** A strategy entry of the reference's `MergeSchema.to_dict()`. */
+export interface StrategySpec {
+  strategy: 'LWW' | 'MaxWins' | 'MinWins' | 'UnionSet' | 'Concat' | 'Priority' | 'LongestWins';
+  separator?: string;
+  dedup?: boolean;
+  levels?: string[];
+}
+/** Options of `merge` (the reference's keyword arguments). */
+export interface MergeOptions {
+  /** Key column(s); null: no key (union then dedup). */
+  key?: string | string[] | null;
+  /** Conflict rule without schema or timestamps (default `"latest"`). */
+  prefer?: 'a' | 'b' | 'latest';
+  /** Timestamp column for last-writer-wins (default: `_ts` when present). */
+  timestampCol?: string | null;
+  /** Per-column strategies: `{ price: { strategy: 'MaxWins' }, __default__: { strategy: 'LWW' } }`. */
+  schema?: Record<string, StrategySpec> | null;
+  /** Drop exact duplicate rows (default true). */
+  dedup?: boolean;
+  /** Drop near-duplicate rows (default false). */
+  fuzzyDedup?: boolean;
+  /** Similarity threshold of the fuzzy pass (default 0.85). */
+  fuzzyThreshold?: number;
+}
+/** One decided conflict. */
+export interface Conflict {
+  key: unknown;
+  field: string;
+  value_a: unknown;
+  value_b: unknown;
+  winner: unknown;
+  source: string;
+  strategy: string;
+}
+/** Result of `mergeWithProvenance`. */
+export interface ProvenanceResult {
+  rows: Row[];
+  log: { total_rows: number; merged_rows: number; unique_a_rows: number; unique_b_rows: number; total_conflicts: number; conflicts: Conflict[]; [k: string]: unknown };
+  summary: string;
+  csv: string;
+}
+/** Keyed merge of two arrays of rows (plain objects or Maps); rows only on one side are kept. */
+export function merge(a: Iterable<Row | Map<string, unknown>>, b: Iterable<Row | Map<string, unknown>>, options?: MergeOptions): Row[];
+/** `merge` plus the per-field conflict log. */
+export function mergeWithProvenance(a: Iterable<Row | Map<string, unknown>>, b: Iterable<Row | Map<string, unknown>>, options?: MergeOptions): ProvenanceResult;
+/** Deep merge of two objects: B wins, null in B keeps A, nested objects merge, arrays union. */
+export function mergeDicts<T extends object>(a: T, b: T): T;
+
 declare const api: {
   CrdtMergeError: typeof CrdtMergeError;
   CrdtObject: typeof CrdtObject;
@@ -340,5 +390,8 @@ declare const api: {
   serializeBatch: typeof serializeBatch;
   deserializeBatch: typeof deserializeBatch;
   mergeAll: typeof mergeAll;
+  merge: typeof merge;
+  mergeWithProvenance: typeof mergeWithProvenance;
+  mergeDicts: typeof mergeDicts;
 };
 export default api;

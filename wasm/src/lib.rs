@@ -762,3 +762,110 @@ impl ContextMergeHandle {
         json::to_string(&res).map_err(derr)
     }
 }
+
+// ---------------------------------------------------------------- records
+
+/// Options of [`merge_records`] from a JSON object (`key`, `prefer`,
+/// `timestampCol`, `schema` (the reference's `MergeSchema.to_dict()`),
+/// `dedup`, `fuzzyDedup`, `fuzzyThreshold`).
+fn record_options(text: &str) -> R<crdt_merge_core::table::MergeOptions> {
+    use crdt_merge_core::table::{MergeOptions, MergeSchema, Prefer};
+    let terr = |e: crdt_merge_core::table::TableError| arg(e);
+    let v = if text.trim().is_empty() {
+        Value::Map(Vec::new())
+    } else {
+        json::parse(text).map_err(derr)?
+    };
+    let Value::Map(entries) = v else {
+        return Err(arg("options must be an object"));
+    };
+    let mut o = MergeOptions::default();
+    for (k, v) in entries {
+        let Value::Str(k) = k else { continue };
+        match (k.as_str(), v) {
+            ("key", Value::Str(s)) => o.key = vec![s],
+            ("key", Value::List(items)) => {
+                o.key = items
+                    .into_iter()
+                    .map(|x| match x {
+                        Value::Str(s) => Ok(s),
+                        _ => Err(arg("key columns must be strings")),
+                    })
+                    .collect::<R<_>>()?
+            }
+            ("key", Value::None) => o.key.clear(),
+            ("prefer", Value::Str(s)) => o.prefer = Prefer::parse(&s).map_err(terr)?,
+            ("timestampCol", Value::Str(s)) => o.timestamp_col = Some(s),
+            ("timestampCol", Value::None) => o.timestamp_col = None,
+            ("schema", Value::None) => o.schema = None,
+            ("schema", d) => o.schema = Some(MergeSchema::from_dict(&d).map_err(terr)?),
+            ("dedup", Value::Bool(b)) => o.dedup = b,
+            ("fuzzyDedup", Value::Bool(b)) => o.fuzzy_dedup = b,
+            ("fuzzyThreshold", x) => {
+                o.fuzzy_threshold = x
+                    .as_f64()
+                    .filter(|t| (0.0..=1.0).contains(t))
+                    .ok_or_else(|| arg("fuzzyThreshold must be a number in [0, 1]"))?
+            }
+            (other, _) => return Err(arg(format!("unknown or mistyped option {other:?}"))),
+        }
+    }
+    Ok(o)
+}
+
+fn record_rows(text: &str, side: &str) -> R<crdt_merge_core::table::Table> {
+    match json::parse(text).map_err(derr)? {
+        Value::List(rows) => {
+            for (i, r) in rows.iter().enumerate() {
+                match r {
+                    Value::Map(m) if m.iter().all(|(k, _)| matches!(k, Value::Str(_))) => {}
+                    _ => return Err(arg(format!("{side}[{i}] is not a plain object"))),
+                }
+            }
+            Ok(crdt_merge_core::table::Table::from_dict_rows(&rows))
+        }
+        _ => Err(arg(format!("{side} must be an array of objects"))),
+    }
+}
+
+/// Keyed merge of two record arrays given as JSON text (the reference's
+/// `merge()`); the merged rows as JSON text.
+#[wasm_bindgen(js_name = mergeRecords)]
+pub fn merge_records(a: &str, b: &str, options: &str) -> R<String> {
+    let o = record_options(options)?;
+    let t = crdt_merge_core::table::merge_owned(record_rows(a, "a")?, record_rows(b, "b")?, &o)
+        .map_err(arg)?;
+    json::to_string(&Value::List(t.to_dict_rows())).map_err(derr)
+}
+
+/// [`merge_records`] plus the provenance log: JSON text of
+/// `{"rows": [...], "log": {...}, "summary": "...", "csv": "..."}`.
+#[wasm_bindgen(js_name = mergeRecordsWithProvenance)]
+pub fn merge_records_with_provenance(a: &str, b: &str, options: &str) -> R<String> {
+    let o = record_options(options)?;
+    let (t, log) = crdt_merge_core::table::merge_with_provenance(
+        &record_rows(a, "a")?,
+        &record_rows(b, "b")?,
+        &o,
+    )
+    .map_err(arg)?;
+    let out = Value::Map(vec![
+        (Value::str("rows"), Value::List(t.to_dict_rows())),
+        (Value::str("log"), log.to_value()),
+        (Value::str("summary"), Value::Str(log.summary())),
+        (Value::str("csv"), Value::Str(log.to_csv().map_err(arg)?)),
+    ]);
+    json::to_string(&out).map_err(derr)
+}
+
+/// Deep merge of two JSON objects (the reference's `merge_dicts`).
+#[wasm_bindgen(js_name = mergeDicts)]
+pub fn merge_dicts(a: &str, b: &str) -> R<String> {
+    let m = crdt_merge_core::table::merge_dicts(
+        &json::parse(a).map_err(derr)?,
+        &json::parse(b).map_err(derr)?,
+        None,
+        None,
+    );
+    json::to_string(&m).map_err(derr)
+}

@@ -490,6 +490,34 @@ export function createApi(w) {
     }
   }
 
+  // ------------------------------------------------------------ records
+  const rowsJson = (rows, side) => {
+    if (rows === null || typeof rows !== 'object' || typeof rows[Symbol.iterator] !== 'function') {
+      throw new CrdtMergeError('invalid_argument', `${side} must be an array of row objects`);
+    }
+    return JSON.stringify(Array.from(rows, (r) => (r instanceof Map ? Object.fromEntries(r) : r)));
+  };
+  const optionsJson = ({ key = null, prefer = 'latest', timestampCol = null, schema = null, dedup = true, fuzzyDedup = false, fuzzyThreshold = 0.85 } = {}) =>
+    JSON.stringify({ key, prefer, timestampCol, schema, dedup, fuzzyDedup, fuzzyThreshold });
+
+  /** Keyed merge of two arrays of row objects (the reference's `merge()`). */
+  function merge(a, b, options = {}) {
+    const ja = rowsJson(a, 'a'), jb = rowsJson(b, 'b'), jo = optionsJson(options);
+    return JSON.parse(call(() => w.mergeRecords(ja, jb, jo)));
+  }
+
+  /** `merge` plus the provenance log: `{ rows, log, summary, csv }`. */
+  function mergeWithProvenance(a, b, options = {}) {
+    const ja = rowsJson(a, 'a'), jb = rowsJson(b, 'b'), jo = optionsJson(options);
+    return JSON.parse(call(() => w.mergeRecordsWithProvenance(ja, jb, jo)));
+  }
+
+  /** Deep merge of two plain objects (the reference's `merge_dicts`). */
+  function mergeDicts(a, b) {
+    const ja = JSON.stringify(a), jb = JSON.stringify(b);
+    return JSON.parse(call(() => w.mergeDicts(ja, jb)));
+  }
+
   return {
     CrdtMergeError,
     CrdtObject,
@@ -511,5 +539,8 @@ export function createApi(w) {
     serializeBatch,
     deserializeBatch,
     mergeAll,
+    merge,
+    mergeWithProvenance,
+    mergeDicts,
   };
 }

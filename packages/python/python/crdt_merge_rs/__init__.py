@@ -728,3 +728,20 @@ def serialize_batch(objects: list, *, compress: bool = False) -> bytes:
 def deserialize_batch(data: bytes) -> list:
     """Decode a batch into objects."""
     return [deserialize(f) for f in _call(_n.split_batch, _bytes(data))]
+
+
+# ----------------------------------------------------------------- data and model layers
+
+from .tables import (  # noqa: E402  (they use _call above)
+    merge, merge_with_provenance, merge_stream, merge_sorted_stream, merge_dicts, merge_json_lines,
+    export_provenance, ProvenanceLog, StreamStats, MergeSchema, MergeStrategy, LWW, MaxWins, MinWins,
+    UnionSet, Concat, Priority, LongestWins, Custom,
+)
+from .model import CRDTMergeState, merge_tensors, merge_methods  # noqa: E402
+
+__all__ += [
+    "merge", "merge_with_provenance", "merge_stream", "merge_sorted_stream", "merge_dicts",
+    "merge_json_lines", "export_provenance", "ProvenanceLog", "StreamStats", "MergeSchema",
+    "MergeStrategy", "LWW", "MaxWins", "MinWins", "UnionSet", "Concat", "Priority", "LongestWins",
+    "Custom", "CRDTMergeState", "merge_tensors", "merge_methods",
+]
