@@ -137,11 +137,23 @@ pub fn merge_tensors(
         };
         let m = strategy::find(reg, &method)?;
         let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
-        let models: Vec<Vec<f32>> = models
+        // Buffers aligned for f32 (the usual case) are read in place; others are copied.
+        let owned: Vec<Option<Vec<f32>>> = models
             .iter()
             .enumerate()
-            .map(|(i, b)| f32s(b, &format!("model {i}")))
+            .map(|(i, b)| match bytemuck::try_cast_slice::<u8, f32>(b) {
+                Ok(_) if cfg!(target_endian = "little") => Ok(None),
+                _ => f32s(b, &format!("model {i}")).map(Some),
+            })
             .collect::<R<_>>()?;
+        let refs: Vec<&[f32]> = models
+            .iter()
+            .zip(&owned)
+            .map(|(b, o)| match o {
+                Some(v) => v.as_slice(),
+                None => bytemuck::cast_slice(b),
+            })
+            .collect();
         let base = match base {
             Some(b) if m.base != BaseUse::Unused => Some(f32s(&b, "base")?),
             _ => None,
@@ -159,7 +171,6 @@ pub fn merge_tensors(
             }
         };
         let params = params_in(&params_json, "params")?;
-        let refs: Vec<&[f32]> = models.iter().map(Vec::as_slice).collect();
         let input = MergeInput {
             tensor: &tensor,
             shape: &shape,
