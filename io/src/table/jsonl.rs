@@ -33,34 +33,83 @@ fn finish(cols: Columns, mut rows: Vec<Vec<Cell>>) -> Table {
 
 /// Parse JSON-lines text: one object per non-blank line.
 pub fn read_jsonl(file: &str, bytes: &[u8]) -> Result<Table, TableIoError> {
-    let text = utf8(file, bytes)?;
-    if text.trim().is_empty() {
+    read_jsonl_from(file, bytes)
+}
+
+/// Bytes read at a time by [`read_jsonl_from`].
+const CHUNK: usize = 4 << 20;
+
+/// Parse JSON-lines from a reader, a few MB at a time: memory holds the
+/// table and one buffer, never the whole file.
+pub fn read_jsonl_from(file: &str, mut r: impl std::io::Read) -> Result<Table, TableIoError> {
+    let mut cols = Columns::default();
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut buf = vec![0u8; CHUNK];
+    let (mut start, mut end) = (0usize, 0usize);
+    let mut line_no = 0usize;
+    let mut line = |bytes: &[u8], cols: &mut Columns, rows: &mut Vec<Vec<Cell>>| {
+        line_no += 1;
+        if bytes.trim_ascii().is_empty() {
+            return Ok(());
+        }
+        let syntax = |pos: usize, msg: String| TableIoError::Syntax {
+            file: file.to_string(),
+            line: line_no,
+            column: String::from_utf8_lossy(&bytes[..pos.min(bytes.len())])
+                .chars()
+                .count()
+                + 1,
+            msg: super::error::one_line(msg),
+        };
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| syntax(e.valid_up_to(), "invalid UTF-8".into()))?;
+        let mut s = Scanner::new(text);
+        let row = s.row(cols).map_err(|(p, m)| syntax(p, m))?;
+        s.ws_inline();
+        if s.pos < text.len() {
+            return Err(syntax(s.pos, "extra data after the object".into()));
+        }
+        rows.push(row);
+        Ok(())
+    };
+    loop {
+        if start > 0 {
+            buf.copy_within(start..end, 0);
+            end -= start;
+            start = 0;
+        }
+        if end == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = loop {
+            match r.read(&mut buf[end..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(TableIoError::Io {
+                        file: file.to_string(),
+                        msg: super::error::one_line(e),
+                    })
+                }
+            }
+        };
+        end += n;
+        let eof = n == 0;
+        while let Some(i) = memchr::memchr(b'\n', &buf[start..end]) {
+            line(&buf[start..start + i], &mut cols, &mut rows)?;
+            start += i + 1;
+        }
+        if eof {
+            if start < end {
+                line(&buf[start..end], &mut cols, &mut rows)?;
+            }
+            break;
+        }
+    }
+    if rows.is_empty() && cols.names.is_empty() {
         return Err(TableIoError::Empty {
             file: file.to_string(),
         });
-    }
-    let mut cols = Columns::default();
-    let mut rows = Vec::with_capacity(bytes.len() / 64 + 1);
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-        let line = &text[start..end];
-        if !line.trim_ascii().is_empty() {
-            let mut s = Scanner::new(line);
-            let row = s
-                .row(&mut cols)
-                .and_then(|r| {
-                    s.ws_inline();
-                    if s.pos < line.len() {
-                        Err((s.pos, "extra data after the object".to_string()))
-                    } else {
-                        Ok(r)
-                    }
-                })
-                .map_err(|(p, m)| TableIoError::syntax_at(file, bytes, start + p, m))?;
-            rows.push(row);
-        }
-        start = end + 1;
     }
     Ok(finish(cols, rows))
 }
