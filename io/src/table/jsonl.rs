@@ -238,24 +238,63 @@ fn quoted_keys(t: &Table) -> Vec<String> {
 
 const FLUSH: usize = 1 << 20;
 
-/// Write rows as JSON lines.
+/// Rows per chunk formatted by one worker thread.
+const CHUNK_ROWS: usize = 16_384;
+
+/// Write rows as JSON lines. Large tables are formatted in chunks on worker
+/// threads (up to 4) and written in order by the calling thread.
 pub fn write_jsonl(file: &str, t: &Table, w: &mut dyn Write) -> Result<(), TableIoError> {
     let keys = quoted_keys(t);
-    let mut out = String::with_capacity(FLUSH + 4096);
     let io = |e: std::io::Error| TableIoError::Io {
         file: file.to_string(),
         msg: super::error::one_line(e),
     };
-    for ri in 0..t.rows.len() {
-        push_row(file, t, &keys, ri, &mut out)?;
-        out.push('\n');
-        if out.len() >= FLUSH {
-            w.write_all(out.as_bytes()).map_err(io)?;
-            out.clear();
+    let n = t.rows.len();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(4);
+    let format = |c: usize| -> Result<String, TableIoError> {
+        let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
+        let mut out = String::with_capacity(rows.len() * 160);
+        for ri in rows {
+            push_row(file, t, &keys, ri, &mut out)?;
+            out.push('\n');
         }
+        Ok(out)
+    };
+    let chunks = n.div_ceil(CHUNK_ROWS);
+    if threads < 2 || chunks < 4 {
+        for c in 0..chunks {
+            w.write_all(format(c)?.as_bytes()).map_err(io)?;
+        }
+        return Ok(());
     }
-    w.write_all(out.as_bytes()).map_err(io)?;
-    Ok(())
+    std::thread::scope(|s| {
+        let format = &format;
+        let rxs: Vec<_> = (0..threads)
+            .map(|k| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Result<String, TableIoError>>(2);
+                s.spawn(move || {
+                    for c in (k..chunks).step_by(threads) {
+                        let r = format(c);
+                        let failed = r.is_err();
+                        if tx.send(r).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for c in 0..chunks {
+            let chunk = rxs[c % threads].recv().map_err(|_| TableIoError::Io {
+                file: file.to_string(),
+                msg: "output worker stopped".into(),
+            })??;
+            w.write_all(chunk.as_bytes()).map_err(io)?;
+        }
+        Ok(())
+    })
 }
 
 /// Write rows as one JSON array, one object per line.
@@ -278,4 +317,40 @@ pub fn write_json_array(file: &str, t: &Table, w: &mut dyn Write) -> Result<(), 
     out.push_str("\n]\n");
     w.write_all(out.as_bytes()).map_err(io)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_writer_keeps_row_order() {
+        let rows: Vec<Value> = (0..100_000)
+            .map(|i| Value::map([("id", Value::Int(i)), ("x", Value::Float(i as f64 / 4.0))]))
+            .collect();
+        let t = Table::from_dict_rows(&rows);
+        let mut out = Vec::new();
+        write_jsonl("o.jsonl", &t, &mut out).unwrap();
+        let back = read_jsonl("o.jsonl", &out).unwrap();
+        assert_eq!(back, t);
+        let line = out.split(|&b| b == b'\n').nth(99_999).unwrap();
+        assert_eq!(line, b"{\"id\": 99999, \"x\": 24999.75}");
+    }
+
+    #[test]
+    fn long_lines_and_errors_across_chunks() {
+        let long = "y".repeat(CHUNK + 10);
+        let text = format!("{{\"id\": 1, \"s\": \"{long}\"}}\n\n{{\"id\": 2,}}\n");
+        let e = read_jsonl("t.jsonl", text.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.jsonl:3:10: expected a string key found '}'"
+        );
+        let e = read_jsonl("t.jsonl", b"{\"a\": 1} x\n").unwrap_err();
+        assert_eq!(e.to_string(), "t.jsonl:1:10: extra data after the object");
+        assert!(matches!(
+            read_jsonl("t.jsonl", b" \n\n"),
+            Err(TableIoError::Empty { .. })
+        ));
+    }
 }
