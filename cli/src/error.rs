@@ -110,6 +110,9 @@ pub enum CliError {
         /// What was wrong.
         msg: String,
     },
+    /// A model merge failed (model files, configs, methods).
+    #[error("{0}")]
+    Model(crdt_merge_io::model::ModelIoError),
 }
 
 impl CliError {
@@ -134,3 +137,9 @@ impl CliError {
 
 /// Result of the CLI layer.
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
+
+impl From<crdt_merge_io::model::ModelIoError> for CliError {
+    fn from(e: crdt_merge_io::model::ModelIoError) -> CliError {
+        CliError::Model(e)
+    }
+}

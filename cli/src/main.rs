@@ -11,6 +11,8 @@ mod error;
 mod files;
 mod memory;
 mod merge;
+mod migrate;
+mod model;
 mod progress;
 mod ql;
 
@@ -70,6 +72,17 @@ enum Command {
     Merge(TableMergeArgs),
     /// Run a MergeQL statement over table files.
     Ql(QlArgs),
+    /// Model weight merges (safetensors checkpoints, mergekit configs).
+    #[command(subcommand)]
+    Model(ModelCmd),
+    /// Convert a mergekit YAML config into a crdt-merge pipeline file.
+    Migrate {
+        /// The mergekit config.
+        config: PathBuf,
+        /// Where to write the pipeline (YAML; JSON when it ends in .json).
+        #[arg(short, long, value_name = "PIPELINE")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +119,59 @@ struct QlArgs {
     #[arg(long = "table", value_name = "NAME=FILE")]
     tables: Vec<String>,
     /// Output table (.csv, .jsonl, .json, .parquet); for EXPLAIN, the plan as JSON.
+    #[arg(short, long, value_name = "OUT")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelCmd {
+    /// Merge checkpoints: from a mergekit config (--config), a pipeline
+    /// (--pipeline) or a method and model paths.
+    Merge(ModelMergeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ModelMergeArgs {
+    /// mergekit YAML config.
+    #[arg(long, value_name = "MERGEKIT.yaml", conflicts_with_all = ["pipeline", "method"])]
+    config: Option<PathBuf>,
+    /// crdt-merge pipeline file (see `crdt-merge migrate`).
+    #[arg(long, value_name = "PIPELINE", conflicts_with = "method")]
+    pipeline: Option<PathBuf>,
+    /// Merge method (mergekit's names first, then the reference's).
+    #[arg(long, value_name = "M")]
+    method: Option<String>,
+    /// Base model (quick merges).
+    #[arg(long, value_name = "B")]
+    base: Option<String>,
+    /// Models (quick merges): directories, .safetensors files or org/name in the HF cache.
+    #[arg(value_name = "MODEL")]
+    models: Vec<String>,
+    /// Per-model weight (once for all models, or once per model, in order).
+    #[arg(long, value_name = "W", allow_negative_numbers = true)]
+    weight: Vec<f64>,
+    /// Density (fraction of each task vector kept).
+    #[arg(long, value_name = "D")]
+    density: Option<f64>,
+    /// Interpolation factor.
+    #[arg(long, value_name = "T")]
+    t: Option<f64>,
+    /// Seed of randomized methods.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output dtype: float32, bfloat16 or float16 (default: the config's, else the inputs').
+    #[arg(long, value_name = "DTYPE")]
+    out_dtype: Option<String>,
+    /// Largest output shard in bytes (model-0000i-of-0000n.safetensors + index beyond it).
+    #[arg(long, value_name = "BYTES", default_value_t = 5_000_000_000)]
+    max_shard_size: u64,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Also write README.md: a model card with provenance and JSON-LD.
+    #[arg(long)]
+    model_card: bool,
+    /// Output directory (a .safetensors file for quick merges also works).
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
 }
@@ -208,6 +274,8 @@ fn run(cli: Cli) -> Result<()> {
             })
         }
         Command::Ql(q) => return ql::run(&q.query, &q.tables, &q.output),
+        Command::Migrate { config, output } => return migrate::migrate(&config, &output),
+        Command::Model(ModelCmd::Merge(a)) => return model_merge(a),
         Command::Memory(MemoryCmd::Merge {
             inputs,
             strategy,
@@ -254,6 +322,46 @@ fn run(cli: Cli) -> Result<()> {
             compress,
         } => commands::from_json(&input, &output, compress, &limits),
     }
+}
+
+fn model_merge(a: ModelMergeArgs) -> Result<()> {
+    let quick;
+    let source = match (&a.config, &a.pipeline, &a.method) {
+        (Some(c), _, _) => model::Source::Config(c),
+        (None, Some(p), _) => model::Source::Pipeline(p),
+        (None, None, Some(m)) => {
+            quick = model::QuickArgs {
+                method: m.clone(),
+                base: a.base.clone(),
+                models: a.models.clone(),
+                weights: a.weight.clone(),
+                density: a.density,
+                t: a.t,
+                seed: a.seed,
+            };
+            model::Source::Quick(&quick)
+        }
+        (None, None, None) => {
+            return Err(error::CliError::BadOption {
+                name: "--config",
+                msg: "give --config, --pipeline or --method".into(),
+            })
+        }
+    };
+    if !matches!(source, model::Source::Quick(_)) && !a.models.is_empty() {
+        return Err(error::CliError::BadOption {
+            name: "MODEL",
+            msg: "model paths go with --method (the config or pipeline names the models)".into(),
+        });
+    }
+    model::merge(&model::MergeOptions {
+        source,
+        output: &a.output,
+        out_dtype: a.out_dtype.as_deref(),
+        max_shard: a.max_shard_size,
+        threads: a.threads,
+        model_card: a.model_card,
+    })
 }
 
 /// One line on stderr: newlines and other control characters in paths or

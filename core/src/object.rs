@@ -115,6 +115,8 @@ any_crdt! {
     ParquetMergeMetadata(crate::records::parquet_meta::ParquetMergeMetadata),
     ConflictRecord(crate::records::provenance::ConflictRecord),
     ConflictTopology(crate::records::provenance::ConflictTopology),
+    MergeSchema(crate::table::schema_wire::SchemaState),
+    CrdtMergeState(crate::model::state::CrdtMergeState),
 }
 
 impl AnyCrdt {

@@ -1,4 +1,4 @@
-//! Executes every `example` block of wire-spec/SPEC.md and wire-spec/memory.md: decoding `hex` must
+//! Executes every `example` block of wire-spec/SPEC.md, memory.md and table.md: decoding `hex` must
 //! give the canonical view `json`, and encoding `json` must give `hex`.
 
 use crdt_merge_core::{json, wire::Limits, AnyCrdt, Value};
@@ -11,7 +11,7 @@ struct Example {
 
 fn examples() -> Vec<Example> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../wire-spec/");
-    let spec = ["SPEC.md", "memory.md"]
+    let spec = ["SPEC.md", "memory.md", "model.md", "table.md"]
         .iter()
         .map(|f| std::fs::read_to_string(format!("{dir}{f}")).expect("read spec"))
         .collect::<Vec<_>>()

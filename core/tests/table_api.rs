@@ -128,3 +128,57 @@ fn schema_dict_round_trip_and_unknown_strategy() {
         Err(TableError::UnknownStrategy { .. })
     ));
 }
+
+#[test]
+fn nan_keys_never_match_but_identical_rows_dedup() {
+    let nan = || Some(Value::Float(f64::NAN));
+    let a = t(
+        &["id", "v"],
+        vec![vec![nan(), i(1)], vec![nan(), i(1)], vec![nan(), i(2)]],
+    );
+    let b = t(&["id", "v"], vec![vec![nan(), i(1)]]);
+    let out = merge(&a, &b, &MergeOptions::keyed(["id"])).unwrap();
+    assert_eq!(out.rows.len(), 2);
+    let mut o = MergeOptions::keyed(["id"]);
+    o.dedup = false;
+    assert_eq!(merge(&a, &b, &o).unwrap().rows.len(), 4);
+}
+
+#[test]
+fn stack_float_repr_matches_pyrepr() {
+    use crdt_merge_core::table::pycmp::float_repr_bytes;
+    let mut x: u64 = 0x9E3779B97F4A7C15;
+    let mut samples = vec![
+        0.0,
+        -0.0,
+        1.0,
+        -1.5,
+        1e16,
+        1e15,
+        1e-4,
+        1e-5,
+        123456789.125,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+        f64::NAN,
+        f64::INFINITY,
+        -f64::INFINITY,
+        0.1,
+        2.5e-7,
+    ];
+    for _ in 0..20000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        samples.push(f64::from_bits(x));
+        samples.push((x % 100000) as f64 / 64.0);
+    }
+    for f in samples {
+        let mut buf = [0u8; 40];
+        let ours = std::str::from_utf8(float_repr_bytes(f, &mut buf))
+            .unwrap()
+            .to_string();
+        assert_eq!(ours, crdt_merge_core::pyrepr::float_repr(f), "{f:e}");
+    }
+}

@@ -164,3 +164,31 @@ fn reference_errors_are_typed_errors() {
         }
     }
 }
+
+#[test]
+fn json_merges_match_reference() {
+    use crdt_merge_core::table::{merge_dicts, merge_json_lines};
+    let f = fixture();
+    let cases = list(f.get("json").unwrap());
+    assert!(cases.len() >= 300);
+    for (i, c) in cases.iter().enumerate() {
+        let (a, b) = (c.get("a").unwrap(), c.get("b").unwrap());
+        let exp = c.get("expected").unwrap();
+        let opt = |k: &str| match c.get(k) {
+            None | Some(Value::None) => None,
+            Some(v) => Some(v),
+        };
+        if c.get("kind").unwrap().as_str() == Some("dicts") {
+            let got = merge_dicts(a, b, opt("ts_a"), opt("ts_b"));
+            assert_eq!(&got, exp, "case {i}: {a:?} + {b:?}");
+        } else {
+            let key = opt("key").and_then(Value::as_str);
+            let got = merge_json_lines(list(a), list(b), key).unwrap();
+            assert_eq!(
+                got.as_slice(),
+                list(exp),
+                "case {i}: {a:?} + {b:?} by {key:?}"
+            );
+        }
+    }
+}

@@ -226,6 +226,70 @@ def error_cases():
     return out
 
 
+JVALS = [None, 0, 1, 1.0, True, 2, "x", "y", "1", [1, 2], [2, "x"], {"p": 1}, {"p": "1"}]
+
+
+def rand_doc(rng, depth=0):
+    d = {}
+    for k in rng.sample(["a", "b", "c", "d", "e"], rng.randrange(0, 5)):
+        r = rng.random()
+        if r < 0.25 and depth < 2:
+            d[k] = rand_doc(rng, depth + 1)
+        elif r < 0.4:
+            d[k] = [rng.choice(JVALS) for _ in range(rng.randrange(0, 4))]
+        else:
+            d[k] = rng.choice(JVALS)
+    return d
+
+
+def paths(d, prefix=""):
+    for k, v in d.items():
+        p = f"{prefix}.{k}" if prefix else k
+        yield p
+        if isinstance(v, dict):
+            yield from paths(v, p)
+
+
+def ours_item_key(item):
+    """Our list-item identity: scalars as Python set members, containers typed."""
+    if isinstance(item, (dict, list)):
+        return ("typed", typed(item))
+    return item
+
+
+def json_cases(rng):
+    import crdt_merge.json_merge as jm
+    ref_key = jm._list_item_key
+    out = []
+    for i in range(250):
+        a, b = rand_doc(rng), rand_doc(rng)
+        ts_a = {p: rng.choice([0.0, 1.0, 2.0]) for p in paths(a) if rng.random() < 0.5} or None
+        ts_b = {p: rng.choice([0.0, 1.0, 2.0]) for p in paths(b) if rng.random() < 0.5} or None
+        jm._list_item_key = ref_key
+        ref = jm.merge_dicts(a, b, ts_a, ts_b)
+        jm._list_item_key = ours_item_key
+        exp = jm.merge_dicts(a, b, ts_a, ts_b)
+        out.append({"kind": "dicts", "a": a, "b": b, "ts_a": ts_a, "ts_b": ts_b,
+                    "expected": exp, "ref_same": typed(ref) == typed(exp)})
+    for i in range(150):
+        key = rng.choice(["id", None])
+        def line():
+            d = rand_doc(rng, 1)
+            if key:
+                d["id"] = rng.choice([1, 2, 3, 1.0, "1", "k"])
+            return d
+        la = [line() for _ in range(rng.randrange(0, 6))]
+        lb = [line() for _ in range(rng.randrange(0, 6))]
+        jm._list_item_key = ref_key
+        ref = jm.merge_json_lines(la, lb, key)
+        jm._list_item_key = ours_item_key
+        exp = jm.merge_json_lines(la, lb, key)
+        out.append({"kind": "lines", "a": la, "b": lb, "key": key,
+                    "expected": exp, "ref_same": rows_equal(ref, exp)})
+    jm._list_item_key = ref_key
+    return out
+
+
 def main():
     rng = random.Random(4)
     cases = [merge_case(rng, i) for i in range(600)]
@@ -234,6 +298,7 @@ def main():
         "strategies": strategy_cases(rng),
         "timestamps": ts_cases(),
         "errors": error_cases(),
+        "json": json_cases(rng),
     }
     with open(OUT, "w") as f:
         json.dump(doc, f, indent=0, sort_keys=False)

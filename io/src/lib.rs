@@ -5,4 +5,5 @@
 //! (safetensors, sharded checkpoints, mergekit YAML configs) for the model
 //! layer. std only; the core stays `no_std`.
 
+pub mod model;
 pub mod table;

@@ -223,8 +223,23 @@ impl Resolver<'_> {
 pub(crate) enum RowKey {
     /// Some key column is null or absent.
     Null,
-    /// Hash of the key values.
-    Hash(u64),
+    /// Hash of the key values, and the key as an i64 when it is one
+    /// int-like value (int, bool, integral float), compared without the row.
+    Hash(u64, Option<i64>),
+}
+
+/// A single key value as the integer Python `==` would equate it with.
+fn int_like(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        Value::Bool(b) => Some(*b as i64),
+        Value::Float(f)
+            if f.fract() == 0.0 && (-9.223372036854776e18..9.223372036854776e18).contains(f) =>
+        {
+            Some(*f as i64)
+        }
+        _ => None,
+    }
 }
 
 pub(crate) fn row_key<S: BuildHasher>(
@@ -253,7 +268,11 @@ pub(crate) fn row_key<S: BuildHasher>(
         }
         hash_key(v, &mut h);
     }
-    Ok(RowKey::Hash(h.finish()))
+    let tag = match kidx {
+        [k] => row[*k].as_ref().and_then(int_like),
+        _ => None,
+    };
+    Ok(RowKey::Hash(h.finish(), tag))
 }
 
 pub(crate) fn keys_eq(x: &[Cell], xk: &[usize], y: &[Cell], yk: &[usize]) -> bool {
@@ -428,10 +447,19 @@ pub(crate) fn check_options(opts: &MergeOptions) -> Result<(), TableError> {
     Ok(())
 }
 
+/// One entry of a [`KeyIndex`]: the slot, and the key itself when it is int-like.
+#[derive(Clone, Copy)]
+struct Entry {
+    slot: u32,
+    has_int: bool,
+    int: i64,
+}
+
 /// A key index over rows: slot per distinct key, in first-seen order.
+/// Int-like single keys are compared inside the table (no row access).
 pub(crate) struct KeyIndex {
     state: hashbrown::DefaultHashBuilder,
-    table: HashTable<usize>,
+    table: HashTable<Entry>,
     hashes: Vec<u64>,
 }
 
@@ -456,17 +484,35 @@ impl KeyIndex {
         row_key(&self.state, row, kidx, names, side, row_no)
     }
 
-    /// The slot whose key `eq` accepts.
-    pub(crate) fn find(&self, h: u64, eq: impl FnMut(&usize) -> bool) -> Option<usize> {
-        self.table.find(h, eq).copied()
+    /// The slot holding this key: int-like keys compare directly, other
+    /// keys through `eq` (given the candidate slot).
+    pub(crate) fn find(
+        &self,
+        h: u64,
+        int: Option<i64>,
+        mut eq: impl FnMut(usize) -> bool,
+    ) -> Option<usize> {
+        self.table
+            .find(h, |e| match (int, e.has_int) {
+                (Some(i), true) => e.int == i,
+                // An int-like key never equals a non-int-like one.
+                (Some(_), false) | (None, true) => false,
+                (None, false) => eq(e.slot as usize),
+            })
+            .map(|e| e.slot as usize)
     }
 
     /// Add a slot (the next number) with hash `h`; returns it.
-    pub(crate) fn insert(&mut self, h: u64) -> usize {
+    pub(crate) fn insert(&mut self, h: u64, int: Option<i64>) -> usize {
         let s = self.hashes.len();
         self.hashes.push(h);
         let hashes = &self.hashes;
-        self.table.insert_unique(h, s, |&s| hashes[s]);
+        let e = Entry {
+            slot: u32::try_from(s).unwrap_or(u32::MAX),
+            has_int: int.is_some(),
+            int: int.unwrap_or(0),
+        };
+        self.table.insert_unique(h, e, |e| hashes[e.slot as usize]);
         s
     }
 }
@@ -541,12 +587,12 @@ pub(crate) fn merge_with_sink<S: ConflictSink>(
     for (i, r) in a_rows.iter().enumerate() {
         match index.key(r, &ka, &opts.key, "a", i)? {
             RowKey::Null => null_a.push(i),
-            RowKey::Hash(h) => {
-                match index.find(h, |&s| keys_eq(&a_rows[slots[s].0], &ka, r, &ka)) {
+            RowKey::Hash(h, int) => {
+                match index.find(h, int, |s| keys_eq(&a_rows[slots[s].0], &ka, r, &ka)) {
                     // A repeated key keeps the last row, at the first one's place.
                     Some(s) => slots[s].0 = i,
                     None => {
-                        index.insert(h);
+                        index.insert(h, int);
                         slots.push((i, NONE));
                     }
                 }
@@ -556,15 +602,15 @@ pub(crate) fn merge_with_sink<S: ConflictSink>(
     for (j, r) in b_rows.iter().enumerate() {
         match index.key(r, &kb, &opts.key, "b", j)? {
             RowKey::Null => null_b.push(j),
-            RowKey::Hash(h) => {
-                let found = index.find(h, |&s| match slots[s] {
+            RowKey::Hash(h, int) => {
+                let found = index.find(h, int, |s| match slots[s] {
                     (NONE, sb) => keys_eq(&b_rows[sb], &kb, r, &kb),
                     (sa, _) => keys_eq(&a_rows[sa], &ka, r, &kb),
                 });
                 match found {
                     Some(s) => slots[s].1 = j,
                     None => {
-                        index.insert(h);
+                        index.insert(h, int);
                         slots.push((NONE, j));
                     }
                 }
@@ -610,9 +656,53 @@ pub(crate) fn merge_with_sink<S: ConflictSink>(
     }
     out.columns = m.columns;
     if !S::ACTIVE {
-        apply_dedup(&mut out, opts);
+        let kidx = ka_out(&out.columns, &opts.key);
+        apply_dedup_keyed(&mut out, opts, &kidx);
     }
     Ok(out)
+}
+
+/// Key column positions in the output (for the keyed dedup shortcut).
+fn ka_out(columns: &[String], key: &[String]) -> Vec<usize> {
+    key.iter()
+        .filter_map(|k| columns.iter().position(|c| c == k))
+        .collect()
+}
+
+/// Whether a keyed output row can be an exact duplicate of another: rows
+/// with distinct non-null keys differ in their key cells, except for NaN
+/// keys (never `==`, yet the same value).
+fn may_duplicate(row: &[Cell], kidx: &[usize]) -> bool {
+    kidx.is_empty()
+        || kidx.iter().any(|&k| match row.get(k) {
+            None | Some(None) | Some(Some(Value::None)) => true,
+            Some(Some(Value::Float(f))) => f.is_nan(),
+            Some(Some(_)) => false,
+        })
+}
+
+/// [`apply_dedup`] for a keyed merge: the exact pass only looks at rows
+/// that [`may_duplicate`] (same result, without hashing every row).
+pub(crate) fn apply_dedup_keyed(out: &mut Table, opts: &MergeOptions, kidx: &[usize]) {
+    if !(opts.dedup && kidx.len() == opts.key.len()) {
+        return apply_dedup(out, opts);
+    }
+    let candidates = (0..out.rows.len()).filter(|&i| may_duplicate(&out.rows[i], kidx));
+    let drop = super::row_dedup::duplicates_among(&out.rows, candidates);
+    if !drop.is_empty() {
+        let mut d = drop.into_iter().peekable();
+        let mut i = 0usize;
+        out.rows.retain(|_| {
+            let gone = d.next_if_eq(&i).is_some();
+            i += 1;
+            !gone
+        });
+    }
+    let fuzzy_only = MergeOptions {
+        dedup: false,
+        ..opts.clone()
+    };
+    apply_dedup(out, &fuzzy_only);
 }
 
 /// The dedup passes `merge` runs on its output (exact, then fuzzy with a key).

@@ -24,13 +24,118 @@ pub fn py_str(v: &Value) -> Cow<'_, str> {
 pub fn str_cmp(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => x.as_str().cmp(y.as_str()),
+        // "False" < "True"
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         (Value::Int(x), Value::Int(y)) => {
             let mut bx = [0u8; 24];
             let mut by = [0u8; 24];
             int_digits(*x, &mut bx).cmp(int_digits(*y, &mut by))
         }
+        (Value::Float(x), Value::Float(y)) => {
+            let mut bx = [0u8; 40];
+            let mut by = [0u8; 40];
+            float_repr_bytes(*x, &mut bx).cmp(float_repr_bytes(*y, &mut by))
+        }
         _ => py_str(a).as_ref().cmp(py_str(b).as_ref()),
     }
+}
+
+/// Python `repr(f)` written into `buf` without allocating (the same text as
+/// [`crate::pyrepr::float_repr`]; checked against it in the tests).
+pub fn float_repr_bytes(f: f64, buf: &mut [u8; 40]) -> &[u8] {
+    let special: Option<&[u8]> = if f.is_nan() {
+        Some(b"nan")
+    } else if f.is_infinite() {
+        Some(if f > 0.0 { b"inf" } else { b"-inf" })
+    } else if f == 0.0 {
+        Some(if f.is_sign_negative() {
+            b"-0.0"
+        } else {
+            b"0.0"
+        })
+    } else {
+        None
+    };
+    if let Some(s) = special {
+        buf[..s.len()].copy_from_slice(s);
+        return &buf[..s.len()];
+    }
+    // Shortest round-trip digits (ryu) and the decimal point position.
+    let mut rb = ryu::Buffer::new();
+    let s = rb.format_finite(f.abs()).as_bytes();
+    let (mant, exp) = match s.iter().position(|&b| b == b'e') {
+        Some(i) => {
+            let e = core::str::from_utf8(&s[i + 1..])
+                .ok()
+                .and_then(|t| t.parse::<i32>().ok())
+                .unwrap_or(0);
+            (&s[..i], e)
+        }
+        None => (s, 0),
+    };
+    let int_len = mant.iter().position(|&b| b == b'.').unwrap_or(mant.len()) as i32;
+    let mut digits = [0u8; 24];
+    let mut n = 0usize;
+    let mut lead = 0usize;
+    for &b in mant {
+        if b == b'.' {
+            continue;
+        }
+        if n == 0 && b == b'0' {
+            lead += 1;
+            continue;
+        }
+        digits[n] = b;
+        n += 1;
+    }
+    while n > 1 && digits[n - 1] == b'0' {
+        n -= 1;
+    }
+    let decpt = int_len + exp - lead as i32;
+    let mut len = 0usize;
+    let mut push = |bytes: &[u8], len: &mut usize| {
+        buf[*len..*len + bytes.len()].copy_from_slice(bytes);
+        *len += bytes.len();
+    };
+    if f < 0.0 {
+        push(b"-", &mut len);
+    }
+    let d = &digits[..n];
+    let ni = n as i32;
+    if -4 < decpt && decpt <= 16 {
+        if decpt <= 0 {
+            push(b"0.", &mut len);
+            for _ in 0..(-decpt) {
+                push(b"0", &mut len);
+            }
+            push(d, &mut len);
+        } else if decpt >= ni {
+            push(d, &mut len);
+            for _ in 0..(decpt - ni) {
+                push(b"0", &mut len);
+            }
+            push(b".0", &mut len);
+        } else {
+            push(&d[..decpt as usize], &mut len);
+            push(b".", &mut len);
+            push(&d[decpt as usize..], &mut len);
+        }
+    } else {
+        push(&d[..1], &mut len);
+        if n > 1 {
+            push(b".", &mut len);
+            push(&d[1..], &mut len);
+        }
+        let e = decpt - 1;
+        push(if e < 0 { b"e-" } else { b"e+" }, &mut len);
+        let mut eb = [0u8; 24];
+        let ed = int_digits(e.abs() as i64, &mut eb);
+        if ed.len() < 2 {
+            push(b"0", &mut len);
+        }
+        push(ed, &mut len);
+    }
+    &buf[..len]
 }
 
 /// Decimal digits of `i` written into `buf` (no allocation).

@@ -30,6 +30,26 @@ fn row_hash<S: BuildHasher>(s: &S, row: &[Cell]) -> u64 {
     s.hash_one(row)
 }
 
+/// Indices (ascending) of the rows among `candidates` (ascending) that repeat
+/// an earlier candidate exactly.
+pub(crate) fn duplicates_among(
+    rows: &[Vec<Cell>],
+    candidates: impl Iterator<Item = usize>,
+) -> Vec<usize> {
+    let state = hashbrown::DefaultHashBuilder::default();
+    let mut seen: HashTable<usize> = HashTable::new();
+    let mut drop = Vec::new();
+    for i in candidates {
+        let h = row_hash(&state, &rows[i]);
+        if seen.find(h, |&j| rows[j] == rows[i]).is_some() {
+            drop.push(i);
+        } else {
+            seen.insert_unique(h, i, |&j| row_hash(&state, &rows[j]));
+        }
+    }
+    drop
+}
+
 impl RowDedup for ExactDedup {
     fn dedup(&self, t: &mut Table, _threshold: f64) {
         let state = hashbrown::DefaultHashBuilder::default();

@@ -141,15 +141,15 @@ pub fn merge_stream<'o, I: IntoIterator<Item = Table>>(
         }
         match index.key(r, &kb, &opts.key, "b", j)? {
             RowKey::Null => pending_b[j] = true,
-            RowKey::Hash(h) => {
-                match index.find(h, |&s| keys_eq(&b.rows[slot_row[s]], &kb, r, &kb)) {
+            RowKey::Hash(h, int) => {
+                match index.find(h, int, |s| keys_eq(&b.rows[slot_row[s]], &kb, r, &kb)) {
                     // A repeated key in B keeps the last row, as `merge` does.
                     Some(s) => {
                         pending_b[slot_row[s]] = false;
                         slot_row[s] = j;
                     }
                     None => {
-                        index.insert(h);
+                        index.insert(h, int);
                         slot_row.push(j);
                     }
                 }
@@ -209,9 +209,9 @@ impl<'o, I: Iterator<Item = Table>> MergeStream<'o, I> {
             for (i, r) in batch.rows.into_iter().enumerate() {
                 let found = match self.index.key(&r, &ka, &self.opts.key, "a", row0 + i)? {
                     RowKey::Null => None,
-                    RowKey::Hash(h) => {
+                    RowKey::Hash(h, int) => {
                         let (b, kb, slot_row) = (&self.b, &self.kb, &self.slot_row);
-                        self.index.find(h, |&s| {
+                        self.index.find(h, int, |s| {
                             slot_row[s] != USED && keys_eq(&b.rows[slot_row[s]], kb, &r, &ka)
                         })
                     }
@@ -381,16 +381,13 @@ impl<I: Iterator<Item = Table>> Side<I> {
             Value::List(vals)
         };
         if let Some(prev) = &self.prev {
-            match compare(prev, &key, self.seen)? {
-                Ordering::Greater => {
-                    return Err(TableError::Unsorted {
-                        side: self.name,
-                        row: self.seen,
-                        previous: repr(prev),
-                        current: repr(&key),
-                    })
-                }
-                _ => {}
+            if compare(prev, &key, self.seen)? == Ordering::Greater {
+                return Err(TableError::Unsorted {
+                    side: self.name,
+                    row: self.seen,
+                    previous: repr(prev),
+                    current: repr(&key),
+                });
             }
         }
         Ok(key)

@@ -16,6 +16,16 @@ use alloc::vec::Vec;
 use super::error::ModelError;
 use super::params::Params;
 
+pub mod basic;
+pub mod calibration;
+pub mod continual;
+pub mod evolutionary;
+pub mod safety;
+pub mod sparse;
+pub mod spectral;
+pub mod unlearning;
+pub mod weighted;
+
 /// How a method uses the base model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BaseUse {
@@ -123,6 +133,9 @@ impl Method {
                 got: input.models.len(),
             });
         }
+        if input.is_empty() {
+            return Ok(());
+        }
         (self.merge)(input, out)
     }
     /// [`Method::merge_into`] a new vector.
@@ -133,14 +146,201 @@ impl Method {
     }
 }
 
-/// The reference's registered strategies (filled in by the strategy modules).
+/// The reference's 26 registered strategies, under its names. `randomized`
+/// marks the ones the reference seeds (`STOCHASTIC`); `model_breadcrumbs`
+/// and `split_unlearn_merge` also draw from the RNG in their `random` modes.
 pub fn reference_methods() -> &'static [Method] {
-    &[]
+    REFERENCE
 }
+
+static REFERENCE: &[Method] = &[
+    Method {
+        name: "weight_average",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: false,
+        merge: basic::weight_average,
+    },
+    Method {
+        name: "linear",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: false,
+        merge: basic::linear,
+    },
+    Method {
+        name: "slerp",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: false,
+        merge: basic::slerp,
+    },
+    Method {
+        name: "task_arithmetic",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: false,
+        merge: basic::task_arithmetic,
+    },
+    Method {
+        name: "ties",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: false,
+        merge: sparse::ties,
+    },
+    Method {
+        name: "dare",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: true,
+        merge: sparse::dare,
+    },
+    Method {
+        name: "dare_ties",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: true,
+        merge: sparse::dare_ties,
+    },
+    Method {
+        name: "della",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: true,
+        merge: sparse::della,
+    },
+    Method {
+        name: "model_breadcrumbs",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: false,
+        merge: sparse::model_breadcrumbs,
+    },
+    Method {
+        name: "emr",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: false,
+        merge: sparse::emr,
+    },
+    Method {
+        name: "star",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: false,
+        merge: spectral::star,
+    },
+    Method {
+        name: "svd_knot_tying",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: false,
+        merge: spectral::svd_knot_tying,
+    },
+    Method {
+        name: "adarank",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: false,
+        merge: spectral::adarank,
+    },
+    Method {
+        name: "fisher_merge",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: false,
+        merge: weighted::fisher_merge,
+    },
+    Method {
+        name: "regression_mean",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: false,
+        merge: weighted::regression_mean,
+    },
+    Method {
+        name: "ada_merging",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: false,
+        merge: weighted::ada_merging,
+    },
+    Method {
+        name: "dam",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: false,
+        merge: weighted::dam,
+    },
+    Method {
+        name: "evolutionary_merge",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: true,
+        merge: evolutionary::evolutionary_merge,
+    },
+    Method {
+        name: "genetic_merge",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: true,
+        merge: evolutionary::genetic_merge,
+    },
+    Method {
+        name: "negative_merge",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: false,
+        merge: unlearning::negative_merge,
+    },
+    Method {
+        name: "split_unlearn_merge",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: false,
+        merge: unlearning::split_unlearn_merge,
+    },
+    Method {
+        name: "weight_scope_alignment",
+        base: BaseUse::Optional,
+        min_models: 1,
+        randomized: false,
+        merge: calibration::weight_scope_alignment,
+    },
+    Method {
+        name: "representation_surgery",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: false,
+        merge: calibration::representation_surgery,
+    },
+    Method {
+        name: "safe_merge",
+        base: BaseUse::Required,
+        min_models: 1,
+        randomized: false,
+        merge: safety::safe_merge,
+    },
+    Method {
+        name: "led_merge",
+        base: BaseUse::Unused,
+        min_models: 1,
+        randomized: false,
+        merge: safety::led_merge,
+    },
+    Method {
+        name: "dual_projection",
+        base: BaseUse::Optional,
+        min_models: 1,
+        randomized: false,
+        merge: continual::dual_projection,
+    },
+];
 
 /// mergekit's methods under mergekit's names (filled in by the mergekit module).
 pub fn mergekit_methods() -> &'static [Method] {
-    &[]
+    super::mergekit::METHODS
 }
 
 /// Look a method up by name in one registry.

@@ -1,0 +1,275 @@
+//! The merge engine: runs a [`Plan`] tensor by tensor on all cores and
+//! streams the result into safetensors files (one, or shards with
+//! `model.safetensors.index.json`). Inputs stay memory-mapped (pages are
+//! dropped once a tensor is done); each output tensor is written with
+//! `pwrite` at the offset fixed by the header, which is computed from shapes
+//! and dtypes before any merging. Memory in use: one output tensor (plus
+//! converted inputs for non-f32 dtypes) per thread.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crdt_merge_core::model::MergeInput;
+use serde_json::{json, Map, Value};
+
+use super::error::{ModelIoError, Result};
+use super::plan::{Plan, TensorPlan};
+use super::safetensors::{from_f32, layout, OutTensor};
+
+/// Where each output tensor goes.
+#[derive(Debug, Clone)]
+pub struct ShardedLayout {
+    /// File names (`model.safetensors` or `model-0000i-of-0000n.safetensors`).
+    pub files: Vec<String>,
+    /// Per file: (header bytes, file size).
+    pub headers: Vec<(Vec<u8>, u64)>,
+    /// Per tensor (plan order): (file index, absolute offset).
+    pub place: Vec<(usize, u64)>,
+    /// Sum of tensor bytes.
+    pub total_bytes: u64,
+}
+
+/// Split the plan's tensors into shards of at most `max_shard` data bytes
+/// (a tensor larger than that gets a shard of its own) and lay them out.
+pub fn shard_layout(tensors: &[TensorPlan], max_shard: u64) -> ShardedLayout {
+    let outs: Vec<OutTensor> = tensors
+        .iter()
+        .map(|t| OutTensor {
+            name: t.name.clone(),
+            dtype: t.out_dtype,
+            shape: t.shape.clone(),
+        })
+        .collect();
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut size = 0u64;
+    for (i, o) in outs.iter().enumerate() {
+        let n = o.nbytes() as u64;
+        if size > 0 && size + n > max_shard {
+            groups.push(Vec::new());
+            size = 0;
+        }
+        groups.last_mut().expect("one").push(i);
+        size += n;
+    }
+    let count = groups.len();
+    let meta = vec![("format".to_string(), "pt".to_string())];
+    let mut place = vec![(0usize, 0u64); outs.len()];
+    let mut files = Vec::new();
+    let mut headers = Vec::new();
+    for (fi, g) in groups.iter().enumerate() {
+        let ts: Vec<OutTensor> = g.iter().map(|&i| outs[i].clone()).collect();
+        let l = layout(&ts, &meta);
+        for (k, &i) in g.iter().enumerate() {
+            place[i] = (fi, l.offsets[k]);
+        }
+        files.push(if count == 1 {
+            "model.safetensors".to_string()
+        } else {
+            format!("model-{:05}-of-{:05}.safetensors", fi + 1, count)
+        });
+        headers.push((l.header, l.file_size));
+    }
+    ShardedLayout {
+        files,
+        headers,
+        place,
+        total_bytes: outs.iter().map(|o| o.nbytes() as u64).sum(),
+    }
+}
+
+/// Options of [`write_model`].
+pub struct WriteOptions<'a> {
+    /// Largest shard, in data bytes.
+    pub max_shard: u64,
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// Called with each finished tensor's output bytes (from any thread).
+    pub progress: &'a (dyn Fn(u64) + Sync),
+}
+
+/// Merge every tensor of `plan` into safetensors files in `dir` (which must
+/// exist). Returns the file names written.
+pub fn write_model(plan: &Plan, dir: &Path, opts: &WriteOptions<'_>) -> Result<Vec<String>> {
+    let lay = shard_layout(&plan.tensors, opts.max_shard);
+    let mut files = Vec::with_capacity(lay.files.len());
+    for (name, (header, size)) in lay.files.iter().zip(&lay.headers) {
+        let p = dir.join(name);
+        let f = File::create(&p).map_err(ModelIoError::io(&p))?;
+        f.set_len(*size).map_err(ModelIoError::io(&p))?;
+        write_at(&f, header, 0).map_err(ModelIoError::io(&p))?;
+        files.push((p, f));
+    }
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    } else {
+        opts.threads
+    }
+    .min(plan.tensors.len().max(1));
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let first_err: Mutex<Option<(usize, ModelIoError)>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut out: Vec<f32> = Vec::new();
+                let mut bytes: Vec<u8> = Vec::new();
+                loop {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(t) = plan.tensors.get(i) else { return };
+                    let (fi, off) = lay.place[i];
+                    let r = merge_one(plan, t, &mut out).and_then(|()| {
+                        let (path, f) = &files[fi];
+                        let data: &[u8] = if t.out_dtype == super::safetensors::Dtype::F32
+                            && cfg!(target_endian = "little")
+                        {
+                            bytemuck::cast_slice(&out)
+                        } else {
+                            bytes.clear();
+                            from_f32(&t.name, t.out_dtype, &out, &mut bytes)?;
+                            &bytes
+                        };
+                        write_at(f, data, off).map_err(ModelIoError::io(path.clone()))?;
+                        (opts.progress)(data.len() as u64);
+                        Ok(())
+                    });
+                    if let Err(e) = r {
+                        let mut g = first_err.lock().unwrap_or_else(|p| p.into_inner());
+                        if g.as_ref().is_none_or(|(j, _)| i < *j) {
+                            *g = Some((i, e));
+                        }
+                        stop.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    if let Some((_, e)) = first_err.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    for (p, f) in &files {
+        f.sync_all().map_err(ModelIoError::io(p.clone()))?;
+    }
+    if lay.files.len() > 1 {
+        let mut wm = Map::new();
+        for (i, t) in plan.tensors.iter().enumerate() {
+            wm.insert(
+                t.name.clone(),
+                Value::String(lay.files[lay.place[i].0].clone()),
+            );
+        }
+        let idx = json!({"metadata": {"total_size": lay.total_bytes}, "weight_map": wm});
+        let p = dir.join("model.safetensors.index.json");
+        std::fs::write(&p, serde_json::to_string_pretty(&idx).expect("json") + "\n")
+            .map_err(ModelIoError::io(&p))?;
+    }
+    Ok(lay.files)
+}
+
+/// Merge one tensor into `out`.
+fn merge_one(plan: &Plan, t: &TensorPlan, out: &mut Vec<f32>) -> Result<()> {
+    let read = |(m, n): &(usize, String)| -> Result<_> {
+        let (f, info) = plan.checkpoints[*m].get(n)?;
+        Ok((f, info, f.read_f32(info)?))
+    };
+    let inputs = t.models.iter().map(read).collect::<Result<Vec<_>>>()?;
+    let base = t.base.as_ref().map(read).transpose()?;
+    for (k, (_, info, _)) in inputs.iter().chain(base.iter()).enumerate() {
+        if info.shape != t.shape {
+            return Err(ModelIoError::Shape {
+                tensor: t.name.clone(),
+                detail: format!("input {k} has {:?}, expected {:?}", info.shape, t.shape),
+            });
+        }
+    }
+    let slices: Vec<&[f32]> = inputs.iter().map(|(_, _, d)| &**d).collect();
+    let input = MergeInput {
+        tensor: &t.name,
+        shape: &t.shape,
+        base: base.as_ref().map(|(_, _, d)| &**d),
+        models: &slices,
+        model_params: &t.model_params,
+        params: &t.params,
+        seed: t.seed,
+    };
+    out.clear();
+    out.resize(input.len(), 0.0);
+    t.method.merge_into(&input, out)?;
+    for (f, info, _) in inputs.iter().chain(base.iter()) {
+        f.release(info);
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn write_at(f: &File, data: &[u8], off: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    f.write_all_at(data, off)
+}
+
+#[cfg(windows)]
+fn write_at(f: &File, mut data: &[u8], mut off: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !data.is_empty() {
+        let n = f.seek_write(data, off)?;
+        data = &data[n..];
+        off += n as u64;
+    }
+    Ok(())
+}
+
+/// The output `config.json`: the base's (else the first model's) with
+/// `num_hidden_layers` set when slices changed it and `torch_dtype` set to
+/// the output dtype. `None` when no input has one.
+pub fn output_config(plan: &Plan) -> Option<Value> {
+    let src = plan.base.unwrap_or(0);
+    let mut cfg = plan.checkpoints[src]
+        .config()
+        .or_else(|| plan.checkpoints.iter().find_map(|c| c.config()))?
+        .clone();
+    if let Value::Object(m) = &mut cfg {
+        if let Some(n) = plan.out_layers {
+            m.insert("num_hidden_layers".into(), json!(n));
+        }
+        if let Some(t) = plan.tensors.first() {
+            m.insert("torch_dtype".into(), json!(t.out_dtype.torch_name()));
+        }
+    }
+    Some(cfg)
+}
+
+/// Tokenizer and generation files copied from the base (else first model) directory.
+pub const AUX_FILES: &[&str] = &[
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "tokenizer.model",
+    "vocab.json",
+    "merges.txt",
+    "generation_config.json",
+];
+
+/// Copy [`AUX_FILES`] present in the source model's directory into `dir`.
+pub fn copy_aux_files(plan: &Plan, dir: &Path) -> Result<()> {
+    let src: PathBuf = plan.checkpoints[plan.base.unwrap_or(0)]
+        .path()
+        .to_path_buf();
+    if !src.is_dir() {
+        return Ok(());
+    }
+    for f in AUX_FILES {
+        let from = src.join(f);
+        if from.is_file() {
+            let to = dir.join(f);
+            std::fs::copy(&from, &to).map_err(ModelIoError::io(&from))?;
+        }
+    }
+    Ok(())
+}
