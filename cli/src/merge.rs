@@ -16,6 +16,7 @@ use crdt_merge_core::table::{
     merge_owned, merge_with_provenance, MergeOptions, MergeSchema, Prefer, Table, TableError,
 };
 use crdt_merge_core::value::Value;
+use crdt_merge_io::table::jsonl::read_jsonl_from;
 use crdt_merge_io::table::{read_table, write_table, TableFormat, TableIoError};
 
 use crate::error::{CliError, Result};
@@ -63,6 +64,12 @@ pub(crate) fn read_tables(paths: &[&Path], what: &str) -> Result<Vec<Table>> {
             .map(|p| {
                 let bar = bar.clone();
                 s.spawn(move || -> Result<Table> {
+                    if TableFormat::from_path(p)? == TableFormat::Jsonl {
+                        // JSON lines stream through the bar as they are read.
+                        let f = std::fs::File::open(p).map_err(CliError::io(*p))?;
+                        let t = read_jsonl_from(&name(p), bar.wrap_read(f))?;
+                        return Ok(t);
+                    }
                     let t = read_table(p)?;
                     bar.inc(files::file_size(p).unwrap_or(0));
                     Ok(t)
