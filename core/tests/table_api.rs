@@ -182,3 +182,59 @@ fn stack_float_repr_matches_pyrepr() {
         assert_eq!(ours, crdt_merge_core::pyrepr::float_repr(f), "{f:e}");
     }
 }
+
+#[test]
+fn custom_strategy_closure_resolves_conflicts_with_timestamps() {
+    let sum = Strategy::custom("sum", |a, b, ts_a, ts_b| match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Value::Int(x + y + (ts_a + ts_b) as i64),
+        (a, _) => a,
+    });
+    let mut o = MergeOptions::keyed(["id"]);
+    o.timestamp_col = Some("ts".into());
+    o.schema = Some(MergeSchema::new(Strategy::Lww).with("n", sum));
+    let a = t(&["id", "n", "ts"], vec![vec![i(1), i(2), i(10)]]);
+    let b = t(&["id", "n", "ts"], vec![vec![i(1), i(3), i(20)]]);
+    let out = merge(&a, &b, &o).unwrap();
+    // n: custom (2 + 3 + 30); ts: LWW (20 is later)
+    assert_eq!(out.rows, vec![vec![i(1), i(35), i(20)]]);
+    let d = o.schema.as_ref().unwrap().to_dict();
+    assert_eq!(
+        d.get("n").unwrap().get("name"),
+        Some(&Value::str("sum")),
+        "custom entries carry their name"
+    );
+}
+
+/// wire-spec/table.md §8, deviations 1 and 5.
+#[test]
+fn documented_deviations() {
+    // 1. The reference's str()-based dedup loses the "1" row; ours keeps both.
+    let a = t(&["id", "v"], vec![vec![i(1), s("x")]]);
+    let b = t(&["id", "v"], vec![vec![s("1"), s("x")]]);
+    assert_eq!(
+        merge(&a, &b, &MergeOptions::keyed(["id"]))
+            .unwrap()
+            .rows
+            .len(),
+        2
+    );
+    let a = t(&["a"], vec![vec![s("1|b=2")]]);
+    let b = t(&["a", "b"], vec![vec![s("1"), s("2")]]);
+    assert_eq!(
+        merge(&a, &b, &MergeOptions::default()).unwrap().rows.len(),
+        2
+    );
+    // 5. The default's parameters are written and read back.
+    let schema = MergeSchema::new(Strategy::UnionSet {
+        delimiter: ";".into(),
+    });
+    let back = MergeSchema::from_json(&schema.to_json()).unwrap();
+    assert_eq!(
+        back.default,
+        Strategy::UnionSet {
+            delimiter: ";".into()
+        }
+    );
+    let p = MergeSchema::from_json(r#"{"__default__": {"strategy": "Priority"}}"#).unwrap();
+    assert_eq!(p.default, Strategy::Priority { order: vec![] });
+}

@@ -579,45 +579,12 @@ pub(crate) fn merge_with_sink<S: ConflictSink>(
     let ka = key_indices(&a.columns, &a_rows, &opts.key, "a")?;
     let kb = key_indices(&b.columns, &b_rows, &opts.key, "b")?;
 
-    // Index both sides by key: slot = (A row, B row), in first-seen order.
-    let mut index = KeyIndex::with_capacity(a_rows.len() + b_rows.len());
-    let mut slots: Vec<(usize, usize)> = Vec::with_capacity(a_rows.len() + b_rows.len());
-    let mut null_a: Vec<usize> = Vec::new();
-    let mut null_b: Vec<usize> = Vec::new();
-    for (i, r) in a_rows.iter().enumerate() {
-        match index.key(r, &ka, &opts.key, "a", i)? {
-            RowKey::Null => null_a.push(i),
-            RowKey::Hash(h, int) => {
-                match index.find(h, int, |s| keys_eq(&a_rows[slots[s].0], &ka, r, &ka)) {
-                    // A repeated key keeps the last row, at the first one's place.
-                    Some(s) => slots[s].0 = i,
-                    None => {
-                        index.insert(h, int);
-                        slots.push((i, NONE));
-                    }
-                }
-            }
-        }
-    }
-    for (j, r) in b_rows.iter().enumerate() {
-        match index.key(r, &kb, &opts.key, "b", j)? {
-            RowKey::Null => null_b.push(j),
-            RowKey::Hash(h, int) => {
-                let found = index.find(h, int, |s| match slots[s] {
-                    (NONE, sb) => keys_eq(&b_rows[sb], &kb, r, &kb),
-                    (sa, _) => keys_eq(&a_rows[sa], &ka, r, &kb),
-                });
-                match found {
-                    Some(s) => slots[s].1 = j,
-                    None => {
-                        index.insert(h, int);
-                        slots.push((NONE, j));
-                    }
-                }
-            }
-        }
-    }
-    drop(index);
+    // Match the keys: slot = (A row, B row), in first-seen order.
+    let super::key_join::KeyMatch {
+        slots,
+        null_a,
+        null_b,
+    } = super::key_join::match_keys(&a_rows, &ka, &b_rows, &kb, &opts.key, None)?;
 
     out.rows.reserve(slots.len() + null_a.len() + null_b.len());
     for (sa, sb) in slots {

@@ -14,6 +14,7 @@
 //!   [`schema_wire`] — its versioned CRDT state and wire encoding (tag 0x62).
 //! - [`merge`] — the keyed record merge and its options; [`row_dedup`] — the
 //!   exact and reference fuzzy dedup passes.
+//! - `key_join` — the partitioned hash join that matches keys for `merge`.
 //! - [`provenance`] — merge with a conflict log.
 //! - [`stream`] — hash-join and sorted merge-join over batches.
 //! - [`json`] — deep `merge_dicts` and keyed JSON-lines merge.
@@ -23,6 +24,7 @@
 
 pub mod error;
 pub mod json;
+mod key_join;
 pub mod merge;
 pub mod provenance;
 pub mod pycmp;

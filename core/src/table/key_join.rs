@@ -1,0 +1,264 @@
+//! Matching the keys of two inputs (the index behind [`merge`](super::merge)):
+//! a radix-partitioned hash join. Keys are hashed once, rows are split by
+//! hash bits into partitions small enough for the CPU cache, and each
+//! partition is joined with its own small table, so a million-row input does
+//! not pay a cache miss per probe. The result is the merge's slot list:
+//! A's keys in first-seen order, then B's new keys in first-seen order, each
+//! with the last row of that key on each side (the reference's dict rules).
+
+use alloc::vec::Vec;
+use core::hash::BuildHasher;
+
+use hashbrown::HashTable;
+
+use super::error::TableError;
+use super::merge::{keys_eq, row_key, RowKey};
+use super::Cell;
+
+const NONE: usize = usize::MAX;
+
+/// Matched keys: `slots[k] = (A row, B row)` (`usize::MAX` = none), and the
+/// rows with a null key on each side, in input order.
+pub(crate) struct KeyMatch {
+    pub slots: Vec<(usize, usize)>,
+    pub null_a: Vec<usize>,
+    pub null_b: Vec<usize>,
+}
+
+/// A row's key hash and int-like key (see `RowKey`), `None` for a null key.
+type KeyHash = Option<(u64, Option<i64>)>;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    slot: usize,
+    hash: u64,
+    int: Option<i64>,
+}
+
+#[derive(Clone, Copy)]
+struct Local {
+    first_a: usize,
+    last_a: usize,
+    first_b: usize,
+    last_b: usize,
+}
+
+/// Hashes of every row's key (`None` for a null key), in order.
+fn hash_all<S: BuildHasher>(
+    state: &S,
+    rows: &[Vec<Cell>],
+    kidx: &[usize],
+    names: &[alloc::string::String],
+    side: &'static str,
+    nulls: &mut Vec<usize>,
+) -> Result<Vec<KeyHash>, TableError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        match row_key(state, r, kidx, names, side, i)? {
+            RowKey::Null => {
+                nulls.push(i);
+                out.push(None);
+            }
+            RowKey::Hash(h, int) => out.push(Some((h, int))),
+        }
+    }
+    Ok(out)
+}
+
+/// One keyed row in its partition: index, hash, int-like key.
+#[derive(Clone, Copy, Default)]
+struct Item {
+    row: usize,
+    hash: u64,
+    int: Option<i64>,
+}
+
+/// Keyed rows grouped by partition (stable, hash and key carried along so
+/// the join reads them sequentially), with each group's start.
+fn partition(hashes: &[KeyHash], bits: u32) -> (Vec<Item>, Vec<usize>) {
+    let parts = 1usize << bits;
+    let part = |h: u64| ((h >> 40) as usize) & (parts - 1);
+    let mut starts = alloc::vec![0usize; parts + 1];
+    for (h, _) in hashes.iter().flatten() {
+        starts[part(*h) + 1] += 1;
+    }
+    for p in 0..parts {
+        starts[p + 1] += starts[p];
+    }
+    let mut fill = starts.clone();
+    let mut items = alloc::vec![Item::default(); starts[parts]];
+    for (row, h) in hashes.iter().enumerate() {
+        if let Some((hash, int)) = *h {
+            let p = part(hash);
+            items[fill[p]] = Item { row, hash, int };
+            fill[p] += 1;
+        }
+    }
+    (items, starts)
+}
+
+/// Join the keys of `a` and `b`. `bits` forces the number of partition
+/// bits (tests); `None` picks it from the input size.
+pub(crate) fn match_keys(
+    a: &[Vec<Cell>],
+    ka: &[usize],
+    b: &[Vec<Cell>],
+    kb: &[usize],
+    names: &[alloc::string::String],
+    bits: Option<u32>,
+) -> Result<KeyMatch, TableError> {
+    let state = hashbrown::DefaultHashBuilder::default();
+    let mut null_a = Vec::new();
+    let mut null_b = Vec::new();
+    let ha = hash_all(&state, a, ka, names, "a", &mut null_a)?;
+    let hb = hash_all(&state, b, kb, names, "b", &mut null_b)?;
+    let total = a.len() + b.len();
+    let bits = bits.unwrap_or_else(|| {
+        // About 2k rows per partition, at most 1024 partitions.
+        let mut k = 0;
+        while k < 10 && (total >> k) > 2048 {
+            k += 1;
+        }
+        k
+    });
+    let (ia, sa) = partition(&ha, bits);
+    let (ib, sb) = partition(&hb, bits);
+    drop((ha, hb));
+    // a_out[i] = (last A row, last B row) for the first A row i of a key;
+    // b_out[j] = last B row for the first B row j of a key A lacks.
+    let mut a_out: Vec<(usize, usize)> = alloc::vec![(NONE, NONE); a.len()];
+    let mut b_out: Vec<usize> = alloc::vec![NONE; b.len()];
+    let mut table: HashTable<Entry> = HashTable::new();
+    let mut locals: Vec<Local> = Vec::new();
+    for p in 0..(1usize << bits) {
+        let (ra, rb) = (&ia[sa[p]..sa[p + 1]], &ib[sb[p]..sb[p + 1]]);
+        table.clear();
+        table.reserve(ra.len() + rb.len(), |e| e.hash);
+        locals.clear();
+        for &Item {
+            row: i,
+            hash: h,
+            int,
+        } in ra
+        {
+            let found = table.find(h, |e| match (int, e.int) {
+                (Some(x), Some(y)) => x == y,
+                (Some(_), None) | (None, Some(_)) => false,
+                (None, None) => keys_eq(&a[locals[e.slot].first_a], ka, &a[i], ka),
+            });
+            match found {
+                Some(e) => locals[e.slot].last_a = i,
+                None => {
+                    let slot = locals.len();
+                    locals.push(Local {
+                        first_a: i,
+                        last_a: i,
+                        first_b: NONE,
+                        last_b: NONE,
+                    });
+                    table.insert_unique(h, Entry { slot, hash: h, int }, |e| e.hash);
+                }
+            }
+        }
+        for &Item {
+            row: j,
+            hash: h,
+            int,
+        } in rb
+        {
+            let found = table.find(h, |e| match (int, e.int) {
+                (Some(x), Some(y)) => x == y,
+                (Some(_), None) | (None, Some(_)) => false,
+                (None, None) => {
+                    let l = locals[e.slot];
+                    if l.first_a != NONE {
+                        keys_eq(&a[l.first_a], ka, &b[j], kb)
+                    } else {
+                        keys_eq(&b[l.first_b], kb, &b[j], kb)
+                    }
+                }
+            });
+            match found {
+                Some(e) => {
+                    let l = &mut locals[e.slot];
+                    if l.first_b == NONE {
+                        l.first_b = j;
+                    }
+                    l.last_b = j;
+                }
+                None => {
+                    let slot = locals.len();
+                    locals.push(Local {
+                        first_a: NONE,
+                        last_a: NONE,
+                        first_b: j,
+                        last_b: j,
+                    });
+                    table.insert_unique(h, Entry { slot, hash: h, int }, |e| e.hash);
+                }
+            }
+        }
+        for l in &locals {
+            if l.first_a != NONE {
+                a_out[l.first_a] = (l.last_a, l.last_b);
+            } else {
+                b_out[l.first_b] = l.last_b;
+            }
+        }
+    }
+    let mut slots = Vec::with_capacity(a.len() + b.len());
+    slots.extend(a_out.into_iter().filter(|s| s.0 != NONE));
+    slots.extend(b_out.into_iter().filter(|&j| j != NONE).map(|j| (NONE, j)));
+    Ok(KeyMatch {
+        slots,
+        null_a,
+        null_b,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+    use alloc::string::String;
+    use alloc::vec;
+
+    fn rows(seed: u64, n: usize) -> Vec<Vec<Cell>> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let k = (x >> 33) % 300;
+                let key = match k % 7 {
+                    0 => Some(Value::Str(alloc::format!("s{}", k % 50))),
+                    1 => Some(Value::Float((k % 40) as f64)),
+                    2 => None,
+                    3 => Some(Value::Float(0.5 + (k % 9) as f64)),
+                    _ => Some(Value::Int((k % 120) as i64)),
+                };
+                vec![key, Some(Value::Int((k / 7) as i64 % 3))]
+            })
+            .collect()
+    }
+
+    /// The partitioned join gives the same slots as a single partition, for
+    /// single and two-column keys, whatever the number of partitions.
+    #[test]
+    fn partitions_do_not_change_the_result() {
+        let names: Vec<String> = vec!["k".into(), "v".into()];
+        for seed in 0..20u64 {
+            let (a, b) = (rows(seed, 200 + seed as usize * 13), rows(seed + 99, 150));
+            for keys in [&[0usize][..], &[0usize, 1][..]] {
+                let one = match_keys(&a, keys, &b, keys, &names, Some(0)).unwrap();
+                for bits in [1, 3, 6] {
+                    let many = match_keys(&a, keys, &b, keys, &names, Some(bits)).unwrap();
+                    assert_eq!(one.slots, many.slots, "seed {seed} bits {bits}");
+                    assert_eq!(one.null_a, many.null_a);
+                    assert_eq!(one.null_b, many.null_b);
+                }
+            }
+        }
+    }
+}
