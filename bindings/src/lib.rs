@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crdt_merge_core::crdt::{self, Timestamp};
 use crdt_merge_core::memory::{self, Memory, Strategy};
 use crdt_merge_core::sketch::{bloom, cms, hll};
+
+mod model;
+mod table;
 use crdt_merge_core::wire::{self, Limits, PayloadEncoding, TypeTag};
 use crdt_merge_core::{json, AnyCrdt, DecodeError, MergeError, Value};
 

@@ -153,7 +153,30 @@ fn arb_round() -> impl Strategy<Value = FederatedRound> {
     })
 }
 
+#[test]
+fn bad_json_states_are_typed_errors() {
+    for text in [
+        "{}",
+        r#"{"submissions": []}"#,
+        r#"{"submissions": {"a": {"samples": -1, "layers": {}}}}"#,
+        r#"{"submissions": {"a": {"samples": 1, "layers": {"w": ["x"]}}}}"#,
+        r#"{"submissions": {"a": {"samples": 1}}}"#,
+    ] {
+        let v = json::parse(text).unwrap();
+        assert!(
+            matches!(FederatedRound::from_value(&v), Err(ModelError::BadState(_))),
+            "{text}"
+        );
+    }
+}
+
 proptest! {
+    #[test]
+    fn json_view_round_trips(a in arb_round()) {
+        let text = json::to_string(&a.to_value()).unwrap();
+        prop_assert_eq!(FederatedRound::from_value(&json::parse(&text).unwrap()).unwrap(), a);
+    }
+
     #[test]
     fn round_merge_is_a_semilattice(a in arb_round(), b in arb_round(), c in arb_round()) {
         prop_assert!(check_laws(&a, &b, &c).is_ok(), "{:?}", check_laws(&a, &b, &c));

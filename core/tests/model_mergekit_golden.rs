@@ -42,9 +42,10 @@ fn floats(v: &Value) -> Vec<f32> {
 fn every_case_matches_mergekit() {
     let fx = fixture();
     let cases = fx.get("cases").unwrap().as_list().unwrap();
-    assert!(cases.len() >= 30);
+    assert!(cases.len() >= 45);
     let mut seen = std::collections::BTreeSet::new();
     let mut failures = Vec::new();
+    let mut worst: std::collections::BTreeMap<&str, f32> = Default::default();
     for case in cases {
         let label = case.get("label").unwrap().as_str().unwrap();
         let name = case.get("method").unwrap().as_str().unwrap();
@@ -105,6 +106,8 @@ fn every_case_matches_mergekit() {
             let scale = expected.iter().fold(0f32, |a, &b| a.max(b.abs()));
             for (j, (&g, &e)) in got.iter().zip(&expected).enumerate() {
                 let tol = 1e-5 * e.abs() + 1e-6 * scale.max(1.0);
+                let w = worst.entry(method.name).or_default();
+                *w = w.max((g - e).abs() / scale.max(f32::MIN_POSITIVE));
                 if (g - e).abs() > tol {
                     failures.push(format!("{label}/{name}[{j}]: ours {g}, mergekit {e}"));
                     break;
@@ -112,8 +115,37 @@ fn every_case_matches_mergekit() {
             }
         }
     }
+    // Worst error per method relative to the tensor's largest magnitude
+    // (run with --nocapture to see it).
+    for (m, e) in &worst {
+        println!("{m:<18} worst |ours - mergekit| / max|mergekit| = {e:.2e}");
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     for m in mergekit_methods() {
         assert!(seen.contains(m.name), "no golden case for {}", m.name);
+    }
+}
+
+/// Every parameter a golden case gives is in `parameter_names`, and every
+/// registered method has an entry.
+#[test]
+fn parameter_table_covers_the_cases() {
+    use crdt_merge_core::model::mergekit::parameter_names;
+    for m in mergekit_methods() {
+        assert!(parameter_names(m.name).is_some(), "{}", m.name);
+    }
+    assert!(parameter_names("arcee_fusion").is_none());
+    let fx = fixture();
+    for case in fx.get("cases").unwrap().as_list().unwrap() {
+        let method = case.get("method").unwrap().as_str().unwrap();
+        let (global, per_model) = parameter_names(method).unwrap();
+        for (k, _) in case.get("params").unwrap().as_map().unwrap() {
+            assert!(global.contains(&k.as_str().unwrap()), "{method}: {k:?}");
+        }
+        for mp in case.get("model_params").unwrap().as_list().unwrap() {
+            for (k, _) in mp.as_map().unwrap() {
+                assert!(per_model.contains(&k.as_str().unwrap()), "{method}: {k:?}");
+            }
+        }
     }
 }

@@ -140,7 +140,32 @@ fn arb_tracker() -> impl Strategy<Value = ProvenanceTracker> {
     })
 }
 
+#[test]
+fn bad_json_states_are_typed_errors() {
+    for text in [
+        "{}",
+        r#"{"layers": {"l": {}}}"#,
+        r#"{"layers": {"l": {"strategy_used": "x", "dominant_source": 0, "contribution_map": [1.0], "conflict_score": 2.0, "num_sources": 1}}}"#,
+        r#"{"layers": {"l": {"strategy_used": "x", "dominant_source": -1, "contribution_map": [1.0], "conflict_score": 0.5, "num_sources": 1}}}"#,
+    ] {
+        let v = json::parse(text).unwrap();
+        assert!(
+            matches!(
+                ProvenanceTracker::from_value(&v),
+                Err(ModelError::BadState(_))
+            ),
+            "{text}"
+        );
+    }
+}
+
 proptest! {
+    #[test]
+    fn json_view_round_trips(a in arb_tracker()) {
+        let text = json::to_string(&a.to_value()).unwrap();
+        prop_assert_eq!(ProvenanceTracker::from_value(&json::parse(&text).unwrap()).unwrap(), a);
+    }
+
     #[test]
     fn tracker_merge_is_a_semilattice(a in arb_tracker(), b in arb_tracker(), c in arb_tracker()) {
         prop_assert!(check_laws(&a, &b, &c).is_ok(), "{:?}", check_laws(&a, &b, &c));

@@ -102,3 +102,81 @@ fn deterministic_strategies_match_the_reference() {
     );
     assert_eq!(seen.len(), 21, "{seen:?}");
 }
+
+/// Procrustes alignment is sign-dependent in general (see the deviations in
+/// wire-spec/model.md); with identical task vectors the rotation is the
+/// identity and the result is the base plus that task vector, as in the
+/// reference.
+#[test]
+fn svd_knot_tying_identical_task_vectors() {
+    let m = find(reference_methods(), "svd_knot_tying").unwrap();
+    let base: Vec<f32> = (0..12).map(|i| i as f32 * 0.1).collect();
+    let a: Vec<f32> = (0..12)
+        .map(|i| base[i] + ((i * 5 % 7) as f32 - 3.0) / 4.0)
+        .collect();
+    let p = Params::new();
+    let input = MergeInput {
+        tensor: "t",
+        shape: &[4, 3],
+        base: Some(&base),
+        models: &[&a, &a, &a],
+        model_params: &[],
+        params: &p,
+        seed: 0,
+    };
+    let got = m.merge_vec(&input).unwrap();
+    for (g, w) in got.iter().zip(&a) {
+        assert!((g - w).abs() < 1e-5, "{g} vs {w}");
+    }
+}
+
+/// The Jacobi SVD reconstructs its input, has orthonormal factors and
+/// decreasing singular values, on tall, wide and rank-deficient matrices.
+#[test]
+fn svd_reconstructs_and_is_orthonormal() {
+    use crdt_merge_core::model::linalg::svd;
+    for (m, n, rank_one) in [
+        (7, 4, false),
+        (4, 9, false),
+        (12, 12, false),
+        (6, 5, true),
+        (1, 5, false),
+    ] {
+        let a: Vec<f64> = (0..m * n)
+            .map(|k| {
+                if rank_one {
+                    ((k / n + 1) * (k % n + 2)) as f64
+                } else {
+                    (((k * 7919) % 113) as f64 - 56.0) / 17.0
+                }
+            })
+            .collect();
+        let s = svd(&a, m, n);
+        let r = m.min(n);
+        assert_eq!(s.s.len(), r);
+        assert!(s.s.windows(2).all(|w| w[0] >= w[1]));
+        let back = s.reconstruct(&s.s);
+        for (x, y) in back.iter().zip(&a) {
+            assert!(
+                (x - y).abs() < 1e-9 * (1.0 + y.abs()),
+                "{m}x{n}: {x} vs {y}"
+            );
+        }
+        for i in 0..r {
+            for j in 0..r {
+                let vv: f64 = s.v[i].iter().zip(&s.v[j]).map(|(x, y)| x * y).sum();
+                assert!(
+                    (vv - if i == j { 1.0 } else { 0.0 }).abs() < 1e-9,
+                    "V not orthonormal"
+                );
+                if s.s[i] > 1e-9 && s.s[j] > 1e-9 {
+                    let uu: f64 = s.u[i].iter().zip(&s.u[j]).map(|(x, y)| x * y).sum();
+                    assert!(
+                        (uu - if i == j { 1.0 } else { 0.0 }).abs() < 1e-9,
+                        "U not orthonormal"
+                    );
+                }
+            }
+        }
+    }
+}

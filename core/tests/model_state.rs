@@ -100,6 +100,8 @@ fn remove_then_merge_and_bad_input() {
     // a removed v1 only; b's v2 survives the merge.
     let j = a.join(&b).unwrap();
     assert_eq!(j.get("m").unwrap().version, 2);
+    assert_eq!(j.version_vector().get("m"), Some(&2));
+    assert_eq!(j.contributions().count(), 1);
     assert_eq!(j.resolve().unwrap().1, vec![3.0, -3.0]);
     // Shape mismatch is typed.
     assert!(a
@@ -266,6 +268,46 @@ fn reference_decodes_and_resolves_our_documents() {
                 "{}: {g} vs {w}",
                 s.strategy()
             );
+        }
+    }
+}
+
+#[test]
+fn overflowing_shapes_are_typed_errors() {
+    let huge = vec![usize::MAX / 2, 4];
+    assert!(Contribution::new("h", huge.clone(), vec![], Weight::Float(1.0), 1, 0.0).is_err());
+    assert!(CrdtMergeState::new("ties")
+        .unwrap()
+        .with_base(huge, vec![])
+        .is_err());
+}
+
+#[test]
+fn resolve_by_any_registered_method() {
+    use crdt_merge_core::model::strategy::{find, mergekit_methods, reference_methods};
+    use crdt_merge_core::model::Params;
+    let mut s = CrdtMergeState::new("weight_average")
+        .unwrap()
+        .with_base(vec![3], vec![0.0, 0.5, 1.0])
+        .unwrap();
+    for (i, w) in [1.0, 3.0].iter().enumerate() {
+        let t = vec![i as f64, 2.0 * i as f64, -1.0];
+        s.add(Contribution::new(&format!("m{i}"), vec![3], t, Weight::Float(*w), 1, 0.0).unwrap())
+            .unwrap();
+    }
+    let own = find(reference_methods(), "weight_average").unwrap();
+    assert_eq!(
+        s.resolve_by(own, &Params::new()).unwrap(),
+        s.resolve().unwrap()
+    );
+    assert_eq!(s.resolve().unwrap().1, vec![0.75, 1.5, -1.0]);
+    for m in mergekit_methods() {
+        match s.resolve_by(m, &Params::new()) {
+            Ok((shape, v)) => {
+                assert_eq!(shape, vec![3]);
+                assert_eq!(v.len(), 3);
+            }
+            Err(e) => assert!(!e.to_string().is_empty(), "{}", m.name),
         }
     }
 }

@@ -80,3 +80,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    /// Corrupted or truncated 0x63 frames decode to a typed error or a
+    /// valid state, never a panic; a decoded state re-encodes and decodes
+    /// to itself.
+    #[test]
+    fn corrupted_frames_never_panic(
+        ops in prop::collection::vec(op(), 1..5),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        use crdt_merge_core::object::AnyCrdt;
+        use crdt_merge_core::wire::Limits;
+        let s = replica("ties", &ops);
+        let mut bytes = AnyCrdt::CrdtMergeState(s).encode(false).unwrap();
+        for (i, b) in &flips {
+            let k = i.index(bytes.len());
+            if k >= 12 {
+                bytes[k] ^= b;
+            }
+        }
+        if truncate {
+            let k = cut.index(bytes.len());
+            bytes.truncate(k.max(1));
+        }
+        if let Ok((obj, _)) = AnyCrdt::decode(&bytes, &Limits::default()) {
+            let again = obj.encode(false).unwrap();
+            let (back, _) = AnyCrdt::decode(&again, &Limits::default()).unwrap();
+            prop_assert_eq!(back, obj);
+        }
+    }
+}

@@ -6,7 +6,7 @@
 use crdt_merge_core::table::dedup::LshRowDedup;
 use crdt_merge_core::table::dedup::{
     dedup_list, dedup_records, dice_similarity, dice_to_jaccard, jaccard, normalize, shingles,
-    DedupIndex, DedupMethod, LshParams, MinHashDedup,
+    DedupIndex, DedupMethod, LshIndex, LshParams, MinHashDedup,
 };
 use crdt_merge_core::table::extras_error::ExtrasError;
 use crdt_merge_core::table::merge::{BigramDedup, RowDedup};
@@ -173,6 +173,52 @@ fn lsh_parameters_give_recall_near_one_at_the_threshold() {
 }
 
 #[test]
+fn spec_parameters_at_dice_085() {
+    // wire-spec/table-extras.md §2.1
+    let p = LshParams::for_jaccard(dice_to_jaccard(0.85));
+    assert_eq!((p.rows, p.bands), (7, 90));
+}
+
+/// The hash family behaves as MinHash theory says: the share of pairs of
+/// Jaccard J that become LSH candidates matches 1 − (1 − J^r)^b.
+#[test]
+fn empirical_candidate_rate_matches_theory() {
+    let p = LshParams::for_jaccard(dice_to_jaccard(0.85));
+    let mut x: u64 = 7;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for common in [16usize, 27, 34] {
+        let j = common as f64 / (80 - common) as f64;
+        let trials = 800;
+        let mut hits = 0;
+        for _ in 0..trials {
+            let shared: Vec<u64> = (0..common).map(|_| next()).collect();
+            let mut a: Vec<u64> = shared.clone();
+            let mut b: Vec<u64> = shared;
+            a.extend((common..40).map(|_| next()));
+            b.extend((common..40).map(|_| next()));
+            a.sort_unstable();
+            b.sort_unstable();
+            let mut idx = LshIndex::new(p);
+            idx.insert_keys(0, &idx.band_keys(&a));
+            if !idx.candidates_for_keys(&idx.band_keys(&b)).is_empty() {
+                hits += 1;
+            }
+        }
+        let rate = hits as f64 / trials as f64;
+        let want = p.candidate_probability(j);
+        assert!(
+            (rate - want).abs() < 0.05,
+            "J {j}: rate {rate}, theory {want}"
+        );
+    }
+}
+
+#[test]
 fn minhash_dedup_uses_jaccard() {
     let mut m = MinHashDedup::new(0.5).unwrap();
     let texts = [
@@ -235,7 +281,7 @@ fn table_strategy() -> impl Strategy<Value = Table> {
 
 proptest! {
     #[test]
-    fn lsh_row_dedup_equals_bigram_dedup(t in table_strategy(), th in prop::sample::select(vec![0.5, 0.8, 0.9, 1.0])) {
+    fn lsh_row_dedup_equals_bigram_dedup(t in table_strategy(), th in prop::sample::select(vec![0.0, 0.5, 0.8, 0.9, 1.0, 1.5])) {
         let exclude = Some("id".to_string());
         let (mut a, mut b) = (t.clone(), t);
         BigramDedup { exclude: exclude.clone() }.dedup(&mut a, th);

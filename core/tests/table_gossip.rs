@@ -159,6 +159,13 @@ fn local_reads_and_clock_order() {
         Some(std::cmp::Ordering::Less)
     );
     assert_eq!(compare_clocks(&c(&[("a", 1)]), &c(&[("b", 1)])), None);
+    // Replaying a remote event: the entry clock joins the remote clock.
+    let mut r = new_state("b", 3);
+    update(&mut r, "x", Value::Int(5), Some(&c(&[("a", 4)])));
+    let e = r.entries.get(&"x".to_string()).unwrap();
+    assert_eq!(e.clock.clocks.get(&"a".to_string()), Some(&4));
+    assert_eq!(e.clock.clocks.get(&"b".to_string()), Some(&1));
+    assert_eq!(r.clock.clocks.get(&"a".to_string()), None);
     // Concurrent: the larger str(sorted(items)) wins, and exactly one side does.
     assert!(should_update(&c(&[("a", 1)]), &c(&[("b", 1)])));
     assert!(!should_update(&c(&[("b", 1)]), &c(&[("a", 1)])));

@@ -124,6 +124,31 @@ fn insert_guesses_the_key_column_as_the_reference() {
 }
 
 #[test]
+fn spec_worked_example() {
+    // wire-spec/table-extras.md §3
+    let row = |k: i64, v: i64| Value::map([("id", Value::Int(k)), ("v", Value::Int(v))]);
+    let t = from_records(&[row(1, 2), row(2, 0), row(3, 0)], "id", 2).unwrap();
+    assert!(t
+        .records
+        .get(&"1".to_string())
+        .unwrap()
+        .starts_with("0b3a178d"));
+    assert!(t
+        .records
+        .get(&"2".to_string())
+        .unwrap()
+        .starts_with("50057fe3"));
+    assert_eq!(
+        root_hash(&t),
+        "58c12127cf01c77a8f6efee3bf5cedf9d79c91039e0ea018a0de9fed36050cb5"
+    );
+    assert_eq!(
+        empty_hash(),
+        "2e1cfa82b035c26cbbbdae632cea070514eb8b773f616aaeaf668e2f0be8f10d"
+    );
+}
+
+#[test]
 fn empty_and_same_content_different_keys() {
     let empty = MerkleTree::default();
     assert_eq!(root_hash(&empty), empty_hash());

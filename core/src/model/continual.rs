@@ -12,6 +12,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::error::ModelError;
+use super::kernels::numel;
 use super::state::{Contribution, CrdtMergeState, Weight};
 
 /// One layer's tensor.
@@ -26,7 +27,7 @@ pub struct Tensor {
 impl Tensor {
     /// A tensor; the shape must match the number of values.
     pub fn new(shape: Vec<usize>, values: Vec<f64>) -> Result<Tensor, ModelError> {
-        if shape.iter().product::<usize>() != values.len() {
+        if numel(&shape) != Some(values.len()) {
             return Err(ModelError::ShapeMismatch {
                 tensor: "tensor".into(),
                 detail: alloc::format!("{} values for shape {shape:?}", values.len()),

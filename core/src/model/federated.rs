@@ -23,6 +23,7 @@ use core::cmp::Ordering;
 use super::error::ModelError;
 use crate::error::MergeError;
 use crate::traits::Merge;
+use crate::value::Value;
 
 /// Layers of a model: name and flat `f64` values, in a fixed order.
 pub type Layers = Vec<(String, Vec<f64>)>;
@@ -262,5 +263,82 @@ impl Merge for FederatedRound {
             }
         }
         Ok(FederatedRound { subs })
+    }
+}
+
+fn bad_state(what: &str) -> ModelError {
+    ModelError::BadState(alloc::format!("federated round: {what}"))
+}
+
+impl FederatedRound {
+    /// JSON view: `{"submissions": {client: {"samples": n, "layers":
+    /// {name: [values]}}}}`, clients sorted, layers in order.
+    pub fn to_value(&self) -> Value {
+        let subs = self
+            .subs
+            .iter()
+            .map(|(c, s)| {
+                let layers = s
+                    .layers
+                    .iter()
+                    .map(|(n, v)| {
+                        let vals = v.iter().map(|&x| Value::Float(x)).collect();
+                        (Value::Str(n.clone()), Value::List(vals))
+                    })
+                    .collect();
+                let entry = Value::Map(alloc::vec![
+                    (
+                        Value::Str("samples".to_string()),
+                        Value::Int(s.samples.min(i64::MAX as u64) as i64)
+                    ),
+                    (Value::Str("layers".to_string()), Value::Map(layers)),
+                ]);
+                (Value::Str(c.clone()), entry)
+            })
+            .collect();
+        Value::Map(alloc::vec![(
+            Value::Str("submissions".to_string()),
+            Value::Map(subs)
+        )])
+    }
+
+    /// Rebuild from [`FederatedRound::to_value`]'s shape (numbers may be
+    /// ints or floats; values must be finite).
+    pub fn from_value(v: &Value) -> Result<FederatedRound, ModelError> {
+        let subs = v
+            .get("submissions")
+            .and_then(Value::as_map)
+            .ok_or_else(|| bad_state("missing \"submissions\" map"))?;
+        let mut round = FederatedRound::new();
+        for (c, s) in subs {
+            let c = c
+                .as_str()
+                .ok_or_else(|| bad_state("client id is not a string"))?;
+            let samples = s
+                .get("samples")
+                .and_then(Value::as_int)
+                .filter(|&n| n >= 0)
+                .ok_or_else(|| bad_state("\"samples\" must be a non-negative int"))?;
+            let mut layers = Layers::new();
+            for (n, vals) in s
+                .get("layers")
+                .and_then(Value::as_map)
+                .ok_or_else(|| bad_state("missing \"layers\" map"))?
+            {
+                let n = n
+                    .as_str()
+                    .ok_or_else(|| bad_state("layer name is not a string"))?;
+                let vals = vals
+                    .as_list()
+                    .ok_or_else(|| bad_state("layer values are not a list"))?
+                    .iter()
+                    .map(|x| x.as_f64().filter(|f| f.is_finite()))
+                    .collect::<Option<Vec<f64>>>()
+                    .ok_or_else(|| bad_state("layer values must be finite numbers"))?;
+                layers.push((n.to_string(), vals));
+            }
+            round.submit(c, layers, samples as u64);
+        }
+        Ok(round)
     }
 }

@@ -110,22 +110,84 @@ pub fn normalize(raw: &[f64]) -> Result<Vec<f64>, ModelError> {
     Ok(raw.iter().map(|w| w / total).collect())
 }
 
-/// `sum_i c[i] * xs[i]`, element-wise.
-pub fn weighted_sum(coeffs: &[f64], xs: &[Vec<f64>], d: usize) -> Vec<f64> {
-    let mut out = vec![0.0; d];
-    for (c, x) in coeffs.iter().zip(xs) {
-        for (o, v) in out.iter_mut().zip(x) {
-            *o += c * v;
+/// Elements per chunk of the element-parallel loops.
+pub const CHUNK: usize = 1 << 14;
+
+/// Run `f(start, chunk)` over consecutive `CHUNK`-sized chunks of `out`;
+/// on rayon with the `parallel` feature. Each element is computed by the
+/// same operations in the same order either way, so results are
+/// bit-identical for any thread count.
+pub fn for_chunks<T: Send>(out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync + Send) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        if out.len() > CHUNK {
+            out.par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(i, c)| f(i * CHUNK, c));
+            return;
         }
     }
+    for (i, c) in out.chunks_mut(CHUNK).enumerate() {
+        f(i * CHUNK, c);
+    }
+}
+
+/// `sum_i c[i] * xs[i]`, element-wise (models accumulated in order).
+pub fn weighted_sum(coeffs: &[f64], xs: &[Vec<f64>], d: usize) -> Vec<f64> {
+    let mut out = vec![0.0; d];
+    for_chunks(&mut out, |start, chunk| {
+        for (c, x) in coeffs.iter().zip(xs) {
+            for (o, v) in chunk.iter_mut().zip(&x[start..]) {
+                *o += c * v;
+            }
+        }
+    });
     out
+}
+
+/// Check every model (and the base) is finite, without copying.
+pub fn check_finite(input: &MergeInput<'_>) -> Result<(), ModelError> {
+    for (i, m) in input.models.iter().enumerate() {
+        if !m.iter().all(|x| x.is_finite()) {
+            return Err(ModelError::NonFinite {
+                tensor: input.tensor.to_string(),
+                which: alloc::format!("model {i}"),
+            });
+        }
+    }
+    if let Some(b) = input.base {
+        if !b.iter().all(|x| x.is_finite()) {
+            return Err(ModelError::NonFinite {
+                tensor: input.tensor.to_string(),
+                which: "base".to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Streaming element-wise kernel over `f32` inputs: for each chunk, `f`
+/// fills an `f64` accumulator from the chunk's start index, which is then
+/// rounded into `out`. Same arithmetic as the `f64` path, no copies of the
+/// models.
+pub fn stream(out: &mut [f32], f: impl Fn(usize, &mut [f64]) + Sync + Send) {
+    for_chunks(out, |start, chunk| {
+        let mut acc = vec![0.0f64; chunk.len()];
+        f(start, &mut acc);
+        for (o, a) in chunk.iter_mut().zip(&acc) {
+            *o = *a as f32;
+        }
+    });
 }
 
 /// Write `f64` values into the `f32` output, rounding to nearest.
 pub fn store(out: &mut [f32], v: &[f64]) {
-    for (o, x) in out.iter_mut().zip(v) {
-        *o = *x as f32;
-    }
+    for_chunks(out, |start, chunk| {
+        for (o, x) in chunk.iter_mut().zip(&v[start..]) {
+            *o = *x as f32;
+        }
+    });
 }
 
 /// Copy an `f32` slice to the output (the reference's "one model: return it").
@@ -148,20 +210,24 @@ pub fn copy_first(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelEr
     Ok(())
 }
 
-/// numpy's `percentile(values, q)` with linear interpolation (q in 0..=100).
-/// `values` is sorted in place. Empty input gives 0.
+/// numpy's `percentile(values, q)` with linear interpolation (q in 0..=100),
+/// by selection (linear time). `values` is reordered. Empty input gives 0.
 pub fn percentile(values: &mut [f64], q: f64) -> f64 {
     if values.is_empty() {
         return 0.0;
     }
-    values.sort_by(f64::total_cmp);
     let n = values.len();
     let virt = (q / 100.0) * (n - 1) as f64;
     let lo = libm::floor(virt).clamp(0.0, (n - 1) as f64);
     let i = lo as usize;
-    let j = (i + 1).min(n - 1);
     let t = virt - lo;
-    let (a, b) = (values[i], values[j]);
+    let (_, a, upper) = values.select_nth_unstable_by(i, f64::total_cmp);
+    let a = *a;
+    let b = if i + 1 < n {
+        upper.iter().copied().fold(f64::INFINITY, f64::min)
+    } else {
+        a
+    };
     let diff = b - a;
     if t >= 0.5 {
         b - diff * (1.0 - t)
@@ -170,11 +236,16 @@ pub fn percentile(values: &mut [f64], q: f64) -> f64 {
     }
 }
 
-/// The `k`-th largest value (1-based, clamped to the length).
+/// The `k`-th largest value (1-based, clamped to the length), by selection.
 pub fn kth_largest(values: &[f64], k: usize) -> f64 {
     let mut s = values.to_vec();
-    s.sort_by(|a, b| b.total_cmp(a));
-    s[(k.max(1) - 1).min(s.len() - 1)]
+    let idx = (k.max(1) - 1).min(s.len() - 1);
+    *s.select_nth_unstable_by(idx, |a, b| b.total_cmp(a)).1
+}
+
+/// Number of elements of `shape`, or `None` when the product overflows.
+pub fn numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |a, &b| a.checked_mul(b))
 }
 
 /// Mean.

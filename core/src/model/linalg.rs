@@ -54,24 +54,47 @@ pub fn svd(a: &[f64], m: usize, n: usize) -> Svd {
             e
         })
         .collect();
+    // Round-robin ("circle") ordering: each round rotates disjoint column
+    // pairs, which are independent, so a round may run on many threads and
+    // still give the same bits as one thread.
+    let big = n + n % 2;
     for _sweep in 0..80 {
         let mut rotated = false;
-        for p in 0..n {
-            for q in p + 1..n {
-                let alpha: f64 = cols[p].iter().map(|x| x * x).sum();
-                let beta: f64 = cols[q].iter().map(|x| x * x).sum();
-                let gamma: f64 = cols[p].iter().zip(&cols[q]).map(|(x, y)| x * y).sum();
-                if gamma == 0.0 || gamma.abs() <= 1e-15 * libm::sqrt(alpha * beta) {
-                    continue;
-                }
-                rotated = true;
-                let zeta = (beta - alpha) / (2.0 * gamma);
-                let t = if zeta >= 0.0 { 1.0 } else { -1.0 }
-                    / (zeta.abs() + libm::sqrt(1.0 + zeta * zeta));
-                let c = 1.0 / libm::sqrt(1.0 + t * t);
-                let s = c * t;
-                rotate(&mut cols, p, q, c, s);
-                rotate(&mut v, p, q, c, s);
+        // Squared column norms, refreshed each sweep and updated exactly per
+        // rotation (|a_p'|² = α - tγ, |a_q'|² = β + tγ).
+        let mut nrm: Vec<f64> = cols.iter().map(|c| c.iter().map(|x| x * x).sum()).collect();
+        for r in 0..big.saturating_sub(1) {
+            let mut pairs: Vec<(usize, usize)> = Vec::with_capacity(big / 2);
+            let last = big - 1;
+            let (a, b) = (last, r % last);
+            pairs.push((a.min(b), a.max(b)));
+            for i in 1..big / 2 {
+                let a = (r + i) % last;
+                let b = (r + last - i) % last;
+                pairs.push((a.min(b), a.max(b)));
+            }
+            pairs.retain(|&(_, q)| q < n);
+            let mut work: Vec<PairWork> = pairs
+                .iter()
+                .map(|&(p, q)| PairWork {
+                    cp: core::mem::take(&mut cols[p]),
+                    cq: core::mem::take(&mut cols[q]),
+                    vp: core::mem::take(&mut v[p]),
+                    vq: core::mem::take(&mut v[q]),
+                    np: nrm[p],
+                    nq: nrm[q],
+                    rotated: false,
+                })
+                .collect();
+            for_each_pair(&mut work);
+            for (w, &(p, q)) in work.into_iter().zip(&pairs) {
+                rotated |= w.rotated;
+                cols[p] = w.cp;
+                cols[q] = w.cq;
+                v[p] = w.vp;
+                v[q] = w.vq;
+                nrm[p] = w.np;
+                nrm[q] = w.nq;
             }
         }
         if !rotated {
@@ -110,9 +133,50 @@ pub fn svd(a: &[f64], m: usize, n: usize) -> Svd {
     Svd { m, n, u, s, v: vv }
 }
 
-fn rotate(cols: &mut [Vec<f64>], p: usize, q: usize, c: f64, s: f64) {
-    let (lo, hi) = cols.split_at_mut(q);
-    let (cp, cq) = (&mut lo[p], &mut hi[0]);
+struct PairWork {
+    cp: Vec<f64>,
+    cq: Vec<f64>,
+    vp: Vec<f64>,
+    vq: Vec<f64>,
+    np: f64,
+    nq: f64,
+    rotated: bool,
+}
+
+impl PairWork {
+    /// One Jacobi rotation orthogonalizing the two columns.
+    fn run(&mut self) {
+        let (alpha, beta) = (self.np, self.nq);
+        let gamma: f64 = self.cp.iter().zip(&self.cq).map(|(x, y)| x * y).sum();
+        if gamma == 0.0 || gamma.abs() <= 1e-15 * libm::sqrt(alpha * beta) {
+            return;
+        }
+        self.rotated = true;
+        let zeta = (beta - alpha) / (2.0 * gamma);
+        let t = if zeta >= 0.0 { 1.0 } else { -1.0 } / (zeta.abs() + libm::sqrt(1.0 + zeta * zeta));
+        let c = 1.0 / libm::sqrt(1.0 + t * t);
+        let s = c * t;
+        rotate(&mut self.cp, &mut self.cq, c, s);
+        rotate(&mut self.vp, &mut self.vq, c, s);
+        self.np = (alpha - t * gamma).max(0.0);
+        self.nq = beta + t * gamma;
+    }
+}
+
+fn for_each_pair(work: &mut [PairWork]) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let size: usize = work.first().map_or(0, |w| w.cp.len());
+        if work.len() > 1 && work.len() * size >= 1 << 12 {
+            work.par_iter_mut().for_each(PairWork::run);
+            return;
+        }
+    }
+    work.iter_mut().for_each(PairWork::run);
+}
+
+fn rotate(cp: &mut [f64], cq: &mut [f64], c: f64, s: f64) {
     for (x, y) in cp.iter_mut().zip(cq.iter_mut()) {
         let (a, b) = (*x, *y);
         *x = c * a - s * b;

@@ -5,9 +5,9 @@
 //!
 //! - Contribution: the normalized weights (uniform without weights).
 //! - Dominant source: the model with the largest share (lowest index on ties).
-//! - Conflict: `mean_j var_i(x_ij) / (m^2 + 1e-10)` with `m = mean |x_ij|
-//!   + 1e-10`, clamped to `[0, 1]`; tensors are cut to the shortest length;
-//!   0 with fewer than two tensors or an empty one.
+//! - Conflict: `mean_j var_i(x_ij) / (m^2 + 1e-10)` with
+//!   `m = mean |x_ij| + 1e-10`, clamped to `[0, 1]`; tensors are cut to the
+//!   shortest length; 0 with fewer than two tensors or an empty one.
 //!
 //! Deviations from the reference: layers are kept sorted by name (the
 //! reference keeps first-tracked order), so summaries and exports do not
@@ -346,4 +346,87 @@ pub fn export_csv(summary: &ProvenanceSummary) -> String {
         ));
     }
     out
+}
+
+fn bad_state(what: &str) -> ModelError {
+    ModelError::BadState(alloc::format!("provenance tracker: {what}"))
+}
+
+impl ProvenanceTracker {
+    /// JSON view: `{"layers": {name: {"strategy_used", "dominant_source",
+    /// "contribution_map": [shares], "conflict_score", "num_sources"}}}`,
+    /// layers sorted by name.
+    pub fn to_value(&self) -> Value {
+        let layers = self
+            .layers
+            .values()
+            .map(|l| {
+                let rec = Value::Map(alloc::vec![
+                    (s("strategy_used"), s(&l.strategy_used)),
+                    (s("dominant_source"), Value::Int(l.dominant_source as i64)),
+                    (
+                        s("contribution_map"),
+                        Value::List(
+                            l.contribution_map
+                                .iter()
+                                .map(|&c| Value::Float(c))
+                                .collect()
+                        )
+                    ),
+                    (s("conflict_score"), Value::Float(l.conflict_score)),
+                    (s("num_sources"), Value::Int(l.num_sources as i64)),
+                ]);
+                (s(&l.layer_name), rec)
+            })
+            .collect();
+        Value::Map(alloc::vec![(s("layers"), Value::Map(layers))])
+    }
+
+    /// Rebuild from [`ProvenanceTracker::to_value`]'s shape.
+    pub fn from_value(v: &Value) -> Result<ProvenanceTracker, ModelError> {
+        let layers = v
+            .get("layers")
+            .and_then(Value::as_map)
+            .ok_or_else(|| bad_state("missing \"layers\" map"))?;
+        let mut t = ProvenanceTracker::new();
+        for (name, rec) in layers {
+            let name = name
+                .as_str()
+                .ok_or_else(|| bad_state("layer name is not a string"))?;
+            let int = |k: &str| {
+                rec.get(k)
+                    .and_then(Value::as_int)
+                    .filter(|&n| n >= 0)
+                    .map(|n| n as usize)
+                    .ok_or_else(|| bad_state(&alloc::format!("\"{k}\" must be a non-negative int")))
+            };
+            let contribution_map = rec
+                .get("contribution_map")
+                .and_then(Value::as_list)
+                .ok_or_else(|| bad_state("missing \"contribution_map\" list"))?
+                .iter()
+                .map(|x| x.as_f64().filter(|f| f.is_finite()))
+                .collect::<Option<Vec<f64>>>()
+                .ok_or_else(|| bad_state("shares must be finite numbers"))?;
+            let conflict_score = rec
+                .get("conflict_score")
+                .and_then(Value::as_f64)
+                .filter(|c| (0.0..=1.0).contains(c))
+                .ok_or_else(|| bad_state("\"conflict_score\" must be in [0, 1]"))?;
+            let rec = LayerProvenance {
+                layer_name: name.to_string(),
+                strategy_used: rec
+                    .get("strategy_used")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad_state("missing \"strategy_used\""))?
+                    .to_string(),
+                dominant_source: int("dominant_source")?,
+                contribution_map,
+                conflict_score,
+                num_sources: int("num_sources")?,
+            };
+            t.layers.insert(name.to_string(), rec);
+        }
+        Ok(t)
+    }
 }

@@ -14,14 +14,16 @@
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use sha2::{Digest, Sha256};
 
 use super::error::ModelError;
+use super::kernels::numel;
 use super::params::Params;
-use super::strategy::{find, reference_methods, BaseUse, MergeInput};
+use super::strategy::{find, reference_methods, BaseUse, MergeInput, Method};
 use crate::error::{DecodeError, MergeError};
 use crate::pyrepr::float_repr;
 use crate::traits::{Merge, WireType};
@@ -97,8 +99,9 @@ pub struct Contribution {
     pub model_id: String,
     /// Tensor shape (C order).
     pub shape: Vec<usize>,
-    /// Tensor values as float64 (what the reference hashes).
-    pub tensor: Vec<f64>,
+    /// Tensor values as float64 (what the reference hashes); shared, so
+    /// merging states does not copy tensors.
+    pub tensor: Arc<[f64]>,
     /// Importance weight.
     pub weight: Weight,
     /// Version.
@@ -120,7 +123,7 @@ impl Contribution {
         version: i64,
         timestamp: f64,
     ) -> Result<Contribution, ModelError> {
-        if shape.iter().product::<usize>() != tensor.len() {
+        if numel(&shape) != Some(tensor.len()) {
             return Err(ModelError::ShapeMismatch {
                 tensor: model_id.to_string(),
                 detail: alloc::format!("{} values for shape {shape:?}", tensor.len()),
@@ -130,7 +133,7 @@ impl Contribution {
         Ok(Contribution {
             model_id: model_id.to_string(),
             shape,
-            tensor,
+            tensor: tensor.into(),
             weight,
             version,
             metadata: Value::Map(Vec::new()),
@@ -223,7 +226,7 @@ impl CrdtMergeState {
         shape: Vec<usize>,
         values: Vec<f64>,
     ) -> Result<CrdtMergeState, ModelError> {
-        if shape.iter().product::<usize>() != values.len() {
+        if numel(&shape) != Some(values.len()) {
             return Err(ModelError::ShapeMismatch {
                 tensor: "base".into(),
                 detail: alloc::format!("{} values for shape {shape:?}", values.len()),
@@ -282,6 +285,20 @@ impl CrdtMergeState {
             }
         }
         out
+    }
+    /// Every live contribution (visible or shadowed), in tag order.
+    pub fn contributions(&self) -> impl Iterator<Item = &Contribution> {
+        self.live.values()
+    }
+    /// Version vector: the highest live version of every model id. Merging
+    /// takes the element-wise maximum (restricted to live contributions).
+    pub fn version_vector(&self) -> BTreeMap<&str, i64> {
+        let mut vv: BTreeMap<&str, i64> = BTreeMap::new();
+        for c in self.live.values() {
+            let e = vv.entry(&c.model_id).or_insert(c.version);
+            *e = (*e).max(c.version);
+        }
+        vv
     }
     /// Visible model ids, sorted.
     pub fn model_ids(&self) -> Vec<&str> {
@@ -422,6 +439,29 @@ impl CrdtMergeState {
 
     /// [`CrdtMergeState::resolve`] with method parameters.
     pub fn resolve_with(&self, params: &Params) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
+        let method = find(reference_methods(), &self.strategy)?;
+        self.resolve_by(method, params)
+    }
+
+    /// Resolve the visible contributions with any registered method (for
+    /// example one of [`super::strategy::mergekit_methods`]); the base is
+    /// passed to methods that use one (required or optional).
+    pub fn resolve_by(
+        &self,
+        method: &Method,
+        params: &Params,
+    ) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
+        let own = method.name == self.strategy
+            && find(reference_methods(), method.name).is_ok_and(|m| core::ptr::eq(m, method));
+        self.resolve_inner(method, params, own)
+    }
+
+    fn resolve_inner(
+        &self,
+        method: &Method,
+        params: &Params,
+        own: bool,
+    ) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
         let active = self.active();
         if active.is_empty() {
             return match &self.base {
@@ -431,7 +471,6 @@ impl CrdtMergeState {
                 )),
             };
         }
-        let method = find(reference_methods(), &self.strategy)?;
         let shape = active
             .values()
             .next()
@@ -446,8 +485,15 @@ impl CrdtMergeState {
             .values()
             .map(|c| Params::new().num("weight", c.weight.value()))
             .collect();
-        let base32: Option<Vec<f32>> = match (method.base, &self.base) {
-            (BaseUse::Required, Some((bs, bv))) => {
+        // The reference's resolve passes the base only to BASE_REQUIRED
+        // strategies; other methods get it whenever they can use it.
+        let wants_base = match method.base {
+            BaseUse::Required => true,
+            BaseUse::Optional => !own,
+            BaseUse::Unused => false,
+        };
+        let base32: Option<Vec<f32>> = match (wants_base, &self.base) {
+            (true, Some((bs, bv))) => {
                 if *bs != shape {
                     return Err(ModelError::ShapeMismatch {
                         tensor: "base".into(),

@@ -139,7 +139,7 @@ pub struct LshParams {
 
 impl LshParams {
     /// Most signature values [`LshParams::for_jaccard`] uses.
-    pub const MAX_HASHES: usize = 256;
+    pub const MAX_HASHES: usize = 640;
     /// Miss probability [`LshParams::for_jaccard`] allows for a pair at the threshold.
     pub const MAX_MISS: f64 = 1e-5;
 
@@ -196,29 +196,48 @@ fn fmix64(mut k: u64) -> u64 {
     k ^ (k >> 33)
 }
 
-/// MinHash signature of a shingle set: `n` 32-bit minima, two per 64-bit
-/// hash of each shingle.
-pub fn minhash(shingles: &[u64], n: usize, seed: u64) -> Vec<u32> {
-    let pairs = n.div_ceil(2);
-    let mut sig = alloc::vec![u32::MAX; pairs * 2];
-    let seeds: Vec<u64> = (0..pairs as u64)
-        .map(|i| fmix64(seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
-        .collect();
-    for &s in shingles {
-        let base = fmix64(s ^ seed);
-        for (i, &k) in seeds.iter().enumerate() {
-            let v = fmix64(base ^ k);
-            let (lo, hi) = (v as u32, (v >> 32) as u32);
-            if lo < sig[2 * i] {
-                sig[2 * i] = lo;
-            }
-            if hi < sig[2 * i + 1] {
-                sig[2 * i + 1] = hi;
+/// A MinHash hash family: `n` functions over 32-bit shingle hashes, value
+/// `i` of a shingle with seeded murmur3-finalizer hash `h` being the high
+/// 32 bits of `a_i · h + b_i mod 2⁶⁴` (Dietzfelbinger's multiply-shift for
+/// 32-bit keys; `a_i` odd, `a_i`, `b_i` 64-bit), one multiply-add per value.
+#[derive(Debug, Clone)]
+pub struct MinHasher {
+    seed: u64,
+    a: Vec<u64>,
+    b: Vec<u64>,
+}
+
+impl MinHasher {
+    /// `n` functions from `seed`.
+    pub fn new(n: usize, seed: u64) -> MinHasher {
+        let mut a = Vec::with_capacity(n);
+        let mut b = Vec::with_capacity(n);
+        for i in 0..n as u64 {
+            let x = fmix64(seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            a.push(x | 1);
+            b.push(fmix64(x ^ 0x632b_e59b_d9b4_e019));
+        }
+        MinHasher { seed, a, b }
+    }
+
+    /// The signature of a shingle set: per function, the minimum value.
+    pub fn signature(&self, shingles: &[u64]) -> Vec<u32> {
+        let mut sig = alloc::vec![u32::MAX; self.a.len()];
+        for &s in shingles {
+            let h = fmix64(s ^ self.seed) >> 32;
+            for ((slot, &a), &b) in sig.iter_mut().zip(&self.a).zip(&self.b) {
+                let v = (a.wrapping_mul(h).wrapping_add(b) >> 32) as u32;
+                *slot = (*slot).min(v);
             }
         }
+        sig
     }
-    sig.truncate(n);
-    sig
+}
+
+/// MinHash signature of a shingle set with `n` functions from `seed`
+/// (see [`MinHasher`]).
+pub fn minhash(shingles: &[u64], n: usize, seed: u64) -> Vec<u32> {
+    MinHasher::new(n, seed).signature(shingles)
 }
 
 /// A MinHash LSH index of shingle sets, each under a `u32` id: band
@@ -226,7 +245,26 @@ pub fn minhash(shingles: &[u64], n: usize, seed: u64) -> Vec<u32> {
 #[derive(Debug, Clone)]
 pub struct LshIndex {
     params: LshParams,
-    buckets: hashbrown::HashMap<u64, Vec<u32>>,
+    hasher: MinHasher,
+    /// Band key → head of its chain in `chain`.
+    heads: hashbrown::HashMap<u64, u32>,
+    /// `(id, next)` links; `u32::MAX` ends a chain.
+    chain: Vec<(u32, u32)>,
+}
+
+/// The ids in one bucket (newest first).
+struct Bucket<'a> {
+    chain: &'a [(u32, u32)],
+    at: u32,
+}
+
+impl Iterator for Bucket<'_> {
+    type Item = u32;
+    fn next(&mut self) -> Option<u32> {
+        let (id, next) = *self.chain.get(self.at as usize)?;
+        self.at = next;
+        Some(id)
+    }
 }
 
 impl LshIndex {
@@ -234,7 +272,9 @@ impl LshIndex {
     pub fn new(params: LshParams) -> LshIndex {
         LshIndex {
             params,
-            buckets: hashbrown::HashMap::new(),
+            hasher: MinHasher::new(params.num_hashes(), params.seed),
+            heads: hashbrown::HashMap::new(),
+            chain: Vec::new(),
         }
     }
 
@@ -246,7 +286,7 @@ impl LshIndex {
     /// The band keys of a shingle set.
     pub fn band_keys(&self, shingles: &[u64]) -> Vec<u64> {
         let p = self.params;
-        let sig = minhash(shingles, p.num_hashes(), p.seed);
+        let sig = self.hasher.signature(shingles);
         sig.chunks(p.rows.max(1))
             .enumerate()
             .map(|(b, band)| {
@@ -262,17 +302,23 @@ impl LshIndex {
     /// Add `id` under precomputed band keys.
     pub fn insert_keys(&mut self, id: u32, keys: &[u64]) {
         for &k in keys {
-            self.buckets.entry(k).or_default().push(id);
+            let at = self.chain.len() as u32;
+            let head = self.heads.entry(k).or_insert(u32::MAX);
+            self.chain.push((id, *head));
+            *head = at;
+        }
+    }
+
+    fn bucket(&self, key: u64) -> Bucket<'_> {
+        Bucket {
+            chain: &self.chain,
+            at: self.heads.get(&key).copied().unwrap_or(u32::MAX),
         }
     }
 
     /// Ids sharing at least one bucket with these band keys, sorted, distinct.
     pub fn candidates_for_keys(&self, keys: &[u64]) -> Vec<u32> {
-        let mut out: Vec<u32> = keys
-            .iter()
-            .filter_map(|k| self.buckets.get(k))
-            .flat_map(|v| v.iter().copied())
-            .collect();
+        let mut out: Vec<u32> = keys.iter().flat_map(|k| self.bucket(*k)).collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -316,6 +362,8 @@ pub struct FuzzyDeduper {
     threshold: f64,
     normalized: hashbrown::HashMap<String, u32>,
     kept: Vec<Vec<u64>>,
+    stamp: Vec<u32>,
+    query: u32,
     lsh: LshIndex,
 }
 
@@ -348,6 +396,8 @@ impl FuzzyDeduper {
             threshold,
             normalized: hashbrown::HashMap::new(),
             kept: Vec::new(),
+            stamp: Vec::new(),
+            query: 0,
             lsh: LshIndex::new(LshParams::for_jaccard(j)),
         })
     }
@@ -359,11 +409,16 @@ impl FuzzyDeduper {
         }
     }
 
-    /// Offer a text: `Ok(None)` when it is new (and now kept), `Ok(Some(i))`
-    /// when it duplicates the `i`-th kept text (the earliest kept match).
+    /// Offer a text: `None` when it is new (and now kept), `Some(i)` when it
+    /// duplicates the `i`-th kept text (the first match found; whether a
+    /// match exists is what the reference decides).
     pub fn add(&mut self, text: &str) -> Option<usize> {
         let norm = self.form.apply(text);
-        if let Some(&i) = self.normalized.get(&norm) {
+        // Equal prepared texts are duplicates at any threshold for
+        // `crdt_merge.dedup` (it checks the hash first); the merge's row
+        // pass only goes by similarity, which never reaches a threshold > 1.
+        let by_equality = self.form == TextForm::Normalized || self.threshold <= 1.0;
+        if let Some(&i) = self.normalized.get(&norm).filter(|_| by_equality) {
             return Some(i as usize);
         }
         let sh = shingles_of_normalized(&norm);
@@ -373,15 +428,38 @@ impl FuzzyDeduper {
         }
         let keys = self.lsh.band_keys(&sh);
         if self.threshold <= 1.0 {
-            for c in self.lsh.candidates_for_keys(&keys) {
-                if self.sim(&sh, &self.kept[c as usize]) >= self.threshold {
-                    return Some(c as usize);
+            // Each kept text is checked once per query (stamped), and only
+            // when its size allows the threshold: similarity <= the bound
+            // with |A∩B| = min(|A|, |B|), computed with the same formula.
+            if self.query == u32::MAX {
+                self.stamp.fill(0);
+                self.query = 0;
+            }
+            self.query += 1;
+            let n = sh.len();
+            for k in &keys {
+                for c in self.lsh.bucket(*k) {
+                    let c = c as usize;
+                    if self.stamp[c] == self.query {
+                        continue;
+                    }
+                    self.stamp[c] = self.query;
+                    let other = &self.kept[c];
+                    let (lo, hi) = (n.min(other.len()), n.max(other.len()));
+                    let bound = match self.measure {
+                        Measure::Dice => 2.0 * lo as f64 / (lo + hi) as f64,
+                        Measure::Jaccard => lo as f64 / hi as f64,
+                    };
+                    if bound >= self.threshold && self.sim(&sh, other) >= self.threshold {
+                        return Some(c);
+                    }
                 }
             }
         }
         let id = self.kept.len() as u32;
         self.lsh.insert_keys(id, &keys);
         self.kept.push(sh);
+        self.stamp.push(0);
         self.normalized.insert(norm, id);
         None
     }

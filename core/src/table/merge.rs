@@ -234,7 +234,8 @@ fn int_like(v: &Value) -> Option<i64> {
         Value::Int(i) => Some(*i),
         Value::Bool(b) => Some(*b as i64),
         Value::Float(f)
-            if f.fract() == 0.0 && (-9.223372036854776e18..9.223372036854776e18).contains(f) =>
+            if libm::trunc(*f) == *f
+                && (-9.223372036854776e18..9.223372036854776e18).contains(f) =>
         {
             Some(*f as i64)
         }

@@ -331,7 +331,7 @@ pub fn hash_key<H: Hasher>(v: &Value, h: &mut H) {
         }
         Value::Float(f) => {
             let f = *f;
-            if f.fract() == 0.0 && (-9.223372036854776e18..9.223372036854776e18).contains(&f) {
+            if libm::trunc(f) == f && (-9.223372036854776e18..9.223372036854776e18).contains(&f) {
                 1u8.hash(h);
                 (f as i64).hash(h)
             } else {
@@ -494,7 +494,7 @@ pub fn iso_timestamp(s: &str) -> Option<f64> {
                     return None;
                 }
                 let f = digits(&rest[1..], n)?;
-                frac = f as f64 / 10f64.powi(n as i32);
+                frac = f as f64 / libm::pow(10.0, n as f64);
                 // datetime keeps microseconds only.
                 frac = ((frac * 1e6) as i64) as f64 / 1e6;
                 rest = &rest[1 + n..];

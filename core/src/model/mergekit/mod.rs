@@ -1,7 +1,7 @@
 //! mergekit's merge methods under mergekit's names and parameters
 //! (mergekit 0.1.5, `mergekit/merge_methods/*.py`), one file per family:
 //!
-//! - [`linear`](self): `linear`, `passthrough`.
+//! - `linear`: `linear`, `passthrough`.
 //! - `spherical`: `slerp`, `nuslerp`, `multislerp`.
 //! - `karcher`: `karcher`.
 //! - [`task_arithmetic`]: `task_arithmetic`, `ties`, `dare_ties`,
@@ -109,14 +109,14 @@ pub mod families {
 }
 
 /// Deterministic members never draw: their draw source is constant.
-fn no_draw(_: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 {
+fn no_draw(_: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 + Sync {
     |_, _| 0.0
 }
 
 /// The keep-mask draw of the random members: a uniform in `[0, 1)` for
 /// (model index, element index) from the model layer's Philox RNG keyed
 /// by (seed, tensor name), stream = model index, purpose = mask.
-pub fn mask_draw(input: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 {
+pub fn mask_draw(input: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 + Sync {
     let rng = TensorRng::new(input.seed, input.tensor);
     move |model: usize, j: usize| rng.uniform(j as u64, model as u32, Purpose::Mask)
 }
@@ -124,7 +124,7 @@ pub fn mask_draw(input: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 {
 macro_rules! gta {
     ($f:ident, $fam:expr, $draw:ident) => {
         fn $f(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
-            task_arithmetic::merge(&$fam, input, out, &$draw(input))
+            task_arithmetic::merge(&$fam, input, out, $draw(input))
         }
     };
 }
@@ -205,3 +205,26 @@ pub static METHODS: &[Method] = &[
     m("della", BaseUse::Required, 0, true, della_fn),
     m("della_linear", BaseUse::Required, 0, true, della_linear_fn),
 ];
+
+/// Parameter names a mergekit method reads: `(method-wide, per-model)`.
+/// Methods ignore other names (mergekit rejects them); configuration
+/// front ends use this table to refuse typos.
+pub fn parameter_names(method: &str) -> Option<(&'static [&'static str], &'static [&'static str])> {
+    const GTA: &[&str] = &["int8_mask", "normalize", "rescale", "lambda"];
+    Some(match method {
+        "linear" => (&["normalize"], &["weight"]),
+        "passthrough" => (&[], &["scale"]),
+        "slerp" | "nearswap" => (&["t"], &[]),
+        "nuslerp" => (&["nuslerp_flatten", "nuslerp_row_wise"], &["weight"]),
+        "multislerp" => (&["normalize_weights", "eps"], &["weight"]),
+        "karcher" => (&["max_iter", "tol"], &[]),
+        "task_arithmetic" | "ties" | "dare_ties" | "dare_linear" => (GTA, &["weight", "density"]),
+        "breadcrumbs" | "breadcrumbs_ties" => (GTA, &["weight", "density", "gamma"]),
+        "della" | "della_linear" => (GTA, &["weight", "density", "epsilon"]),
+        "model_stock" => (&["filter_wise"], &[]),
+        "sce" => (&["int8_mask", "select_topk"], &[]),
+        "ram" => (&["epsilon"], &[]),
+        "ramplus_tl" => (&["r", "alpha", "epsilon"], &[]),
+        _ => return None,
+    })
+}

@@ -4,7 +4,9 @@
 use alloc::vec::Vec;
 
 use crate::model::error::ModelError;
-use crate::model::kernels::{copy_first, norm, prepare, store, weighted_sum};
+use crate::model::kernels::{
+    check_finite, copy_first, model_weights, norm, prepare, store, stream,
+};
 use crate::model::strategy::MergeInput;
 
 /// Weighted mean of the contributions (weights normalized).
@@ -12,8 +14,15 @@ pub fn weight_average(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), Mod
     if input.models.len() == 1 {
         return copy_first(input, out);
     }
-    let p = prepare(input)?;
-    store(out, &weighted_sum(&p.weights, &p.models, p.d));
+    check_finite(input)?;
+    let w = model_weights(input)?;
+    stream(out, |start, acc| {
+        for (c, m) in w.iter().zip(input.models) {
+            for (a, x) in acc.iter_mut().zip(&m[start..]) {
+                *a += c * *x as f64;
+            }
+        }
+    });
     Ok(())
 }
 
@@ -23,14 +32,17 @@ pub fn linear(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError>
     if input.models.len() == 1 {
         return copy_first(input, out);
     }
-    let p = prepare(input)?;
-    let mut acc = p.models[0].clone();
-    for m in &p.models[1..] {
-        for (a, b) in acc.iter_mut().zip(m) {
-            *a = (1.0 - t) * *a + t * b;
+    check_finite(input)?;
+    stream(out, |start, acc| {
+        for (a, x) in acc.iter_mut().zip(&input.models[0][start..]) {
+            *a = *x as f64;
         }
-    }
-    store(out, &acc);
+        for m in &input.models[1..] {
+            for (a, b) in acc.iter_mut().zip(&m[start..]) {
+                *a = (1.0 - t) * *a + t * *b as f64;
+            }
+        }
+    });
     Ok(())
 }
 
@@ -83,9 +95,11 @@ fn slerp_pair(a: &[f64], b: &[f64], t: f64) -> Vec<f64> {
 /// `base + sum_i s_i (model_i - base)` with `scaling_coefficients` (default
 /// all 1; model weights are not used, as in the reference).
 pub fn task_arithmetic(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
-    let p = prepare(input)?;
-    let base = p.base("task_arithmetic")?;
-    let n = p.n();
+    check_finite(input)?;
+    let base = input
+        .base
+        .ok_or_else(|| ModelError::MissingBase("task_arithmetic".into()))?;
+    let n = input.models.len();
     let scaling = match input.params.list_or("scaling_coefficients")? {
         None => alloc::vec![1.0; n],
         Some(s) if s.len() == n && s.iter().all(|x| x.is_finite()) => s,
@@ -96,12 +110,16 @@ pub fn task_arithmetic(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), Mo
             })
         }
     };
-    let mut acc = base.to_vec();
-    for (s, m) in scaling.iter().zip(&p.models) {
-        for ((a, x), b) in acc.iter_mut().zip(m).zip(base) {
-            *a += s * (x - b);
+    stream(out, |start, acc| {
+        let b = &base[start..];
+        for (a, x) in acc.iter_mut().zip(b) {
+            *a = *x as f64;
         }
-    }
-    store(out, &acc);
+        for (s, m) in scaling.iter().zip(input.models) {
+            for ((a, x), y) in acc.iter_mut().zip(&m[start..]).zip(b) {
+                *a += s * (*x as f64 - *y as f64);
+            }
+        }
+    });
     Ok(())
 }

@@ -70,8 +70,8 @@ struct Search {
 }
 
 fn search_params(input: &MergeInput<'_>) -> Result<Search, ModelError> {
-    let pop = count_param(input.params, "population_size", 20.0, 10_000.0)?.max(1);
-    let gens = count_param(input.params, "generations", 50.0, 10_000.0)?;
+    let pop = count_param(input.params, "population_size", 20.0, 1_000.0)?.max(1);
+    let gens = count_param(input.params, "generations", 50.0, 1_000.0)?;
     Ok(Search { pop, gens })
 }
 

@@ -59,8 +59,12 @@ pub struct MergeInput<'a> {
 
 impl MergeInput<'_> {
     /// Number of elements of the tensor.
+    /// (Saturates at `usize::MAX` on overflow, which no slice matches.)
     pub fn len(&self) -> usize {
-        self.shape.iter().product()
+        self.shape
+            .iter()
+            .try_fold(1usize, |a, &b| a.checked_mul(b))
+            .unwrap_or(usize::MAX)
     }
     /// True for a zero-element tensor.
     pub fn is_empty(&self) -> bool {

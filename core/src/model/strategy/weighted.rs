@@ -47,20 +47,49 @@ fn importance_mean(input: &MergeInput<'_>, out: &mut [f32], reg: f64) -> Result<
 /// Fixed-point refinement of mixing coefficients towards the inverse mean
 /// squared distance of each model to the current mix (`steps` rounds at
 /// `learning_rate`).
+///
+/// The distances are quadratic forms: with `b_i = a_i - a_0` and
+/// coefficients summing to 1, `mean((sum c_i a_i - a_k)^2) = cᵀGc - 2(Gc)_k +
+/// G_kk` for the Gram matrix `G_ij = mean(b_i b_j)`, computed once, so a
+/// step costs `O(n²)` instead of passes over the tensor. Differences from
+/// `a_0` keep the form free of cancellation at the models' scale.
 fn refine(models: &[Vec<f64>], d: usize, mut coeffs: Vec<f64>, steps: usize, lr: f64) -> Vec<f64> {
+    let n = models.len();
+    let mut g = vec![0.0; n * n];
+    for i in 0..n {
+        for j in i..n {
+            let v = (0..d)
+                .map(|e| (models[i][e] - models[0][e]) * (models[j][e] - models[0][e]))
+                .sum::<f64>()
+                / d as f64;
+            g[i * n + j] = v;
+            g[j * n + i] = v;
+        }
+    }
     for _ in 0..steps {
-        let merged = weighted_sum(&coeffs, models, d);
-        let dist: Vec<f64> = models
-            .iter()
-            .map(|a| {
-                merged
-                    .iter()
-                    .zip(a)
-                    .map(|(m, x)| (m - x) * (m - x))
-                    .sum::<f64>()
-                    / d as f64
-            })
-            .collect();
+        let total: f64 = coeffs.iter().sum();
+        let dist: Vec<f64> = if (total - 1.0).abs() < 1e-12 {
+            let gc: Vec<f64> = (0..n)
+                .map(|i| (0..n).map(|j| g[i * n + j] * coeffs[j]).sum())
+                .collect();
+            let cgc: f64 = coeffs.iter().zip(&gc).map(|(c, x)| c * x).sum();
+            (0..n)
+                .map(|k| (cgc - 2.0 * gc[k] + g[k * n + k]).max(0.0))
+                .collect()
+        } else {
+            let merged = weighted_sum(&coeffs, models, d);
+            models
+                .iter()
+                .map(|a| {
+                    merged
+                        .iter()
+                        .zip(a)
+                        .map(|(m, x)| (m - x) * (m - x))
+                        .sum::<f64>()
+                        / d as f64
+                })
+                .collect()
+        };
         if dist.iter().cloned().fold(f64::NEG_INFINITY, f64::max) > 0.0 {
             let inv: Vec<f64> = dist.iter().map(|v| 1.0 / (v + 1e-12)).collect();
             let tot: f64 = inv.iter().sum();
