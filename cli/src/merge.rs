@@ -16,7 +16,8 @@ use crdt_merge_core::table::{
     merge_owned, merge_with_provenance, MergeOptions, MergeSchema, Prefer, Table, TableError,
 };
 use crdt_merge_core::value::Value;
-use crdt_merge_io::table::{parse_table, write_table, TableFormat, TableIoError};
+use crdt_merge_io::table::jsonl::read_jsonl_from;
+use crdt_merge_io::table::{read_table, write_table, TableFormat, TableIoError};
 
 use crate::error::{CliError, Result};
 use crate::files;
@@ -48,10 +49,10 @@ fn name(p: &Path) -> String {
 
 /// Read table files in parallel (one thread each), with a progress bar on a terminal.
 pub(crate) fn read_tables(paths: &[&Path], what: &str) -> Result<Vec<Table>> {
-    let formats = paths
-        .iter()
-        .map(|p| TableFormat::from_path(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    // A bad extension fails before any file is read.
+    for p in paths {
+        TableFormat::from_path(p)?;
+    }
     let mut total = 0;
     for p in paths {
         total += files::file_size(p)?;
@@ -60,14 +61,17 @@ pub(crate) fn read_tables(paths: &[&Path], what: &str) -> Result<Vec<Table>> {
     let results: Vec<Result<Table>> = std::thread::scope(|s| {
         let handles: Vec<_> = paths
             .iter()
-            .zip(&formats)
-            .map(|(p, f)| {
+            .map(|p| {
                 let bar = bar.clone();
                 s.spawn(move || -> Result<Table> {
-                    let bytes = std::fs::read(p).map_err(CliError::io(*p))?;
-                    let n = bytes.len() as u64;
-                    let t = parse_table(&name(p), *f, bytes)?;
-                    bar.inc(n);
+                    if TableFormat::from_path(p)? == TableFormat::Jsonl {
+                        // JSON lines stream through the bar as they are read.
+                        let f = std::fs::File::open(p).map_err(CliError::io(*p))?;
+                        let t = read_jsonl_from(&name(p), bar.wrap_read(f))?;
+                        return Ok(t);
+                    }
+                    let t = read_table(p)?;
+                    bar.inc(files::file_size(p).unwrap_or(0));
                     Ok(t)
                 })
             })

@@ -237,6 +237,7 @@ pub fn write_csv(file: &str, t: &Table, w: &mut dyn Write) -> Result<(), TableIo
     out.push('\n');
     let mut tmp = String::new();
     for (ri, row) in t.rows.iter().enumerate() {
+        let row_start = out.len();
         for (ci, cell) in row.iter().enumerate() {
             if ci > 0 {
                 out.push(',');
@@ -258,6 +259,10 @@ pub fn write_csv(file: &str, t: &Table, w: &mut dyn Write) -> Result<(), TableIo
                     push_field(&tmp, &mut out);
                 }
             }
+        }
+        if out.len() == row_start {
+            // a record of one empty field: quoted, so it is not a blank line
+            out.push_str("\"\"");
         }
         out.push('\n');
         if out.len() >= 1 << 20 {

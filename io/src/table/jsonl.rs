@@ -33,34 +33,83 @@ fn finish(cols: Columns, mut rows: Vec<Vec<Cell>>) -> Table {
 
 /// Parse JSON-lines text: one object per non-blank line.
 pub fn read_jsonl(file: &str, bytes: &[u8]) -> Result<Table, TableIoError> {
-    let text = utf8(file, bytes)?;
-    if text.trim().is_empty() {
+    read_jsonl_from(file, bytes)
+}
+
+/// Bytes read at a time by [`read_jsonl_from`].
+const CHUNK: usize = 4 << 20;
+
+/// Parse JSON-lines from a reader, a few MB at a time: memory holds the
+/// table and one buffer, never the whole file.
+pub fn read_jsonl_from(file: &str, mut r: impl std::io::Read) -> Result<Table, TableIoError> {
+    let mut cols = Columns::default();
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut buf = vec![0u8; CHUNK];
+    let (mut start, mut end) = (0usize, 0usize);
+    let mut line_no = 0usize;
+    let mut line = |bytes: &[u8], cols: &mut Columns, rows: &mut Vec<Vec<Cell>>| {
+        line_no += 1;
+        if bytes.trim_ascii().is_empty() {
+            return Ok(());
+        }
+        let syntax = |pos: usize, msg: String| TableIoError::Syntax {
+            file: file.to_string(),
+            line: line_no,
+            column: String::from_utf8_lossy(&bytes[..pos.min(bytes.len())])
+                .chars()
+                .count()
+                + 1,
+            msg: super::error::one_line(msg),
+        };
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| syntax(e.valid_up_to(), "invalid UTF-8".into()))?;
+        let mut s = Scanner::new(text);
+        let row = s.row(cols).map_err(|(p, m)| syntax(p, m))?;
+        s.ws_inline();
+        if s.pos < text.len() {
+            return Err(syntax(s.pos, "extra data after the object".into()));
+        }
+        rows.push(row);
+        Ok(())
+    };
+    loop {
+        if start > 0 {
+            buf.copy_within(start..end, 0);
+            end -= start;
+            start = 0;
+        }
+        if end == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        let n = loop {
+            match r.read(&mut buf[end..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(TableIoError::Io {
+                        file: file.to_string(),
+                        msg: super::error::one_line(e),
+                    })
+                }
+            }
+        };
+        end += n;
+        let eof = n == 0;
+        while let Some(i) = memchr::memchr(b'\n', &buf[start..end]) {
+            line(&buf[start..start + i], &mut cols, &mut rows)?;
+            start += i + 1;
+        }
+        if eof {
+            if start < end {
+                line(&buf[start..end], &mut cols, &mut rows)?;
+            }
+            break;
+        }
+    }
+    if rows.is_empty() && cols.names.is_empty() {
         return Err(TableIoError::Empty {
             file: file.to_string(),
         });
-    }
-    let mut cols = Columns::default();
-    let mut rows = Vec::with_capacity(bytes.len() / 64 + 1);
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
-        let line = &text[start..end];
-        if !line.trim_ascii().is_empty() {
-            let mut s = Scanner::new(line);
-            let row = s
-                .row(&mut cols)
-                .and_then(|r| {
-                    s.ws_inline();
-                    if s.pos < line.len() {
-                        Err((s.pos, "extra data after the object".to_string()))
-                    } else {
-                        Ok(r)
-                    }
-                })
-                .map_err(|(p, m)| TableIoError::syntax_at(file, bytes, start + p, m))?;
-            rows.push(row);
-        }
-        start = end + 1;
     }
     Ok(finish(cols, rows))
 }
@@ -189,24 +238,63 @@ fn quoted_keys(t: &Table) -> Vec<String> {
 
 const FLUSH: usize = 1 << 20;
 
-/// Write rows as JSON lines.
+/// Rows per chunk formatted by one worker thread.
+const CHUNK_ROWS: usize = 16_384;
+
+/// Write rows as JSON lines. Large tables are formatted in chunks on worker
+/// threads (up to 4) and written in order by the calling thread.
 pub fn write_jsonl(file: &str, t: &Table, w: &mut dyn Write) -> Result<(), TableIoError> {
     let keys = quoted_keys(t);
-    let mut out = String::with_capacity(FLUSH + 4096);
     let io = |e: std::io::Error| TableIoError::Io {
         file: file.to_string(),
         msg: super::error::one_line(e),
     };
-    for ri in 0..t.rows.len() {
-        push_row(file, t, &keys, ri, &mut out)?;
-        out.push('\n');
-        if out.len() >= FLUSH {
-            w.write_all(out.as_bytes()).map_err(io)?;
-            out.clear();
+    let n = t.rows.len();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(4);
+    let format = |c: usize| -> Result<String, TableIoError> {
+        let rows = c * CHUNK_ROWS..((c + 1) * CHUNK_ROWS).min(n);
+        let mut out = String::with_capacity(rows.len() * 160);
+        for ri in rows {
+            push_row(file, t, &keys, ri, &mut out)?;
+            out.push('\n');
         }
+        Ok(out)
+    };
+    let chunks = n.div_ceil(CHUNK_ROWS);
+    if threads < 2 || chunks < 4 {
+        for c in 0..chunks {
+            w.write_all(format(c)?.as_bytes()).map_err(io)?;
+        }
+        return Ok(());
     }
-    w.write_all(out.as_bytes()).map_err(io)?;
-    Ok(())
+    std::thread::scope(|s| {
+        let format = &format;
+        let rxs: Vec<_> = (0..threads)
+            .map(|k| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Result<String, TableIoError>>(2);
+                s.spawn(move || {
+                    for c in (k..chunks).step_by(threads) {
+                        let r = format(c);
+                        let failed = r.is_err();
+                        if tx.send(r).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for c in 0..chunks {
+            let chunk = rxs[c % threads].recv().map_err(|_| TableIoError::Io {
+                file: file.to_string(),
+                msg: "output worker stopped".into(),
+            })??;
+            w.write_all(chunk.as_bytes()).map_err(io)?;
+        }
+        Ok(())
+    })
 }
 
 /// Write rows as one JSON array, one object per line.
@@ -229,4 +317,40 @@ pub fn write_json_array(file: &str, t: &Table, w: &mut dyn Write) -> Result<(), 
     out.push_str("\n]\n");
     w.write_all(out.as_bytes()).map_err(io)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_writer_keeps_row_order() {
+        let rows: Vec<Value> = (0..100_000)
+            .map(|i| Value::map([("id", Value::Int(i)), ("x", Value::Float(i as f64 / 4.0))]))
+            .collect();
+        let t = Table::from_dict_rows(&rows);
+        let mut out = Vec::new();
+        write_jsonl("o.jsonl", &t, &mut out).unwrap();
+        let back = read_jsonl("o.jsonl", &out).unwrap();
+        assert_eq!(back, t);
+        let line = out.split(|&b| b == b'\n').nth(99_999).unwrap();
+        assert_eq!(line, b"{\"id\": 99999, \"x\": 24999.75}");
+    }
+
+    #[test]
+    fn long_lines_and_errors_across_chunks() {
+        let long = "y".repeat(CHUNK + 10);
+        let text = format!("{{\"id\": 1, \"s\": \"{long}\"}}\n\n{{\"id\": 2,}}\n");
+        let e = read_jsonl("t.jsonl", text.as_bytes()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.jsonl:3:10: expected a string key found '}'"
+        );
+        let e = read_jsonl("t.jsonl", b"{\"a\": 1} x\n").unwrap_err();
+        assert_eq!(e.to_string(), "t.jsonl:1:10: extra data after the object");
+        assert!(matches!(
+            read_jsonl("t.jsonl", b" \n\n"),
+            Err(TableIoError::Empty { .. })
+        ));
+    }
 }

@@ -63,6 +63,10 @@ pub fn parse_table(file: &str, format: TableFormat, bytes: Vec<u8>) -> Result<Ta
 /// Read a table file, the format chosen by its extension.
 pub fn read_table(path: &Path) -> Result<Table, TableIoError> {
     let format = TableFormat::from_path(path)?;
+    if format == TableFormat::Jsonl {
+        let f = std::fs::File::open(path).map_err(|e| TableIoError::io(path, e))?;
+        return jsonl::read_jsonl_from(&error::name(path), f);
+    }
     let bytes = std::fs::read(path).map_err(|e| TableIoError::io(path, e))?;
     parse_table(&error::name(path), format, bytes)
 }
