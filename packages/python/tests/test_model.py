@@ -52,7 +52,8 @@ def test_errors_are_typed():
 
 def reference_states():
     d = json.loads((ROOT / "core/tests/fixtures/model_states.json").read_text())
-    return d["states"]
+    # randomized strategies (no "resolved": our Philox draws differ by design) are left to the Rust tests
+    return [s for s in d["states"] if "resolved" in s]
 
 
 @pytest.mark.parametrize("i", range(len(reference_states())))

@@ -737,11 +737,11 @@ from .tables import (  # noqa: E402  (they use _call above)
     export_provenance, ProvenanceLog, StreamStats, MergeSchema, MergeStrategy, LWW, MaxWins, MinWins,
     UnionSet, Concat, Priority, LongestWins, Custom,
 )
-from .model import CRDTMergeState, merge_tensors, merge_methods  # noqa: E402
+from .model import CRDTMergeState, ConflictResolution, merge_tensors, merge_methods  # noqa: E402
 
 __all__ += [
     "merge", "merge_with_provenance", "merge_stream", "merge_sorted_stream", "merge_dicts",
     "merge_json_lines", "export_provenance", "ProvenanceLog", "StreamStats", "MergeSchema",
     "MergeStrategy", "LWW", "MaxWins", "MinWins", "UnionSet", "Concat", "Priority", "LongestWins",
-    "Custom", "CRDTMergeState", "merge_tensors", "merge_methods",
+    "Custom", "CRDTMergeState", "ConflictResolution", "merge_tensors", "merge_methods",
 ]

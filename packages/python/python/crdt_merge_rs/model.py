@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import json as _json
 import time as _time
+from enum import Enum as _Enum
 from typing import Any, Dict, List, Optional, Sequence
 
 from ._native import crdt_merge_uniffi as _n
 
-__all__ = ["CRDTMergeState", "merge_tensors", "merge_methods"]
+__all__ = ["CRDTMergeState", "ConflictResolution", "merge_tensors", "merge_methods"]
+
+
+class ConflictResolution(str, _Enum):
+    """Which contribution wins when one model id is added twice."""
+
+    FIRST_WRITE_WINS = "first_write_wins"
+    LAST_WRITE_WINS = "last_write_wins"
+    HIGHEST_VERSION = "highest_version"
 
 
 def _call(f, *args):
@@ -77,7 +86,8 @@ class CRDTMergeState:
     reference does); ``merge`` in any order, ``resolve()`` with the strategy."""
 
     def __init__(self, strategy_name: str, base: Any = None,
-                 conflict_resolution: Any = "highest_version", seed: Optional[int] = None):
+                 conflict_resolution: ConflictResolution = ConflictResolution.HIGHEST_VERSION,
+                 seed: Optional[int] = None):
         np = _np()
         cr = getattr(conflict_resolution, "value", conflict_resolution)
         d = {"type": "CRDTMergeState", "version": 1, "strategy_name": strategy_name,
@@ -126,7 +136,12 @@ class CRDTMergeState:
             acc = acc.merge(s)
         return acc
 
-    def resolve(self, **params: Any) -> Any:
+    def resolve(self) -> Any:
+        """The merged tensor (float64 numpy array, computed in float32)."""
+        return self.resolve_with()
+
+    def resolve_with(self, **params: Any) -> Any:
+        """``resolve`` with strategy parameters (``density=0.5``, ...)."""
         np = _np()
         r = _call(self._s.resolve, _json.dumps(params))
         return np.frombuffer(r.data, dtype="<f4").reshape([int(d) for d in r.shape]).astype(np.float64)

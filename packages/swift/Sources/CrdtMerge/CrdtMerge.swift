@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -2342,6 +2348,230 @@ public func FfiConverterTypeContextManifest_lower(_ value: ContextManifest) -> U
 
 
 /**
+ * A foreign function resolving one `Custom` column conflict: gets both
+ * values as plain JSON text and both timestamps, returns the winner as
+ * plain JSON text.
+ */
+public protocol CustomResolver: AnyObject, Sendable {
+    
+    /**
+     * `(value_a, value_b, ts_a, ts_b) -> winner` (values as JSON text).
+     */
+    func resolve(valueA: String, valueB: String, tsA: Double, tsB: Double)  -> String
+    
+}
+/**
+ * A foreign function resolving one `Custom` column conflict: gets both
+ * values as plain JSON text and both timestamps, returns the winner as
+ * plain JSON text.
+ */
+open class CustomResolverImpl: CustomResolver, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_crdt_merge_uniffi_fn_clone_customresolver(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_crdt_merge_uniffi_fn_free_customresolver(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * `(value_a, value_b, ts_a, ts_b) -> winner` (values as JSON text).
+     */
+open func resolve(valueA: String, valueB: String, tsA: Double, tsB: Double) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_customresolver_resolve(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(valueA),
+        FfiConverterString.lower(valueB),
+        FfiConverterDouble.lower(tsA),
+        FfiConverterDouble.lower(tsB),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceCustomResolver {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceCustomResolver = UniffiVTableCallbackInterfaceCustomResolver(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeCustomResolver.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface CustomResolver: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeCustomResolver.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface CustomResolver: handle missing in uniffiClone")
+            }
+        },
+        resolve: { (
+            uniffiHandle: UInt64,
+            valueA: RustBuffer,
+            valueB: RustBuffer,
+            tsA: Double,
+            tsB: Double,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> String in
+                guard let uniffiObj = try? FfiConverterTypeCustomResolver.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.resolve(
+                     valueA: try FfiConverterString.lift(valueA),
+                     valueB: try FfiConverterString.lift(valueB),
+                     tsA: try FfiConverterDouble.lift(tsA),
+                     tsB: try FfiConverterDouble.lift(tsB)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterString.lower($0) }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceCustomResolver> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceCustomResolver>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitCustomResolver() {
+    uniffi_crdt_merge_uniffi_fn_init_callback_vtable_customresolver(UniffiCallbackInterfaceCustomResolver.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCustomResolver: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<CustomResolver>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = CustomResolver
+
+    public static func lift(_ handle: UInt64) throws -> CustomResolver {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return CustomResolverImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: CustomResolver) -> UInt64 {
+         if let rustImpl = value as? CustomResolverImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CustomResolver {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CustomResolver, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomResolver_lift(_ handle: UInt64) throws -> CustomResolver {
+    return try FfiConverterTypeCustomResolver.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCustomResolver_lower(_ value: CustomResolver) -> UInt64 {
+    return FfiConverterTypeCustomResolver.lower(value)
+}
+
+
+
+
+
+
+/**
  * A decoded frame of any type (the reference's `deserialize` result when no
  * typed class fits).
  */
@@ -4021,6 +4251,342 @@ public func FfiConverterTypeLwwRegister_lower(_ value: LwwRegister) -> UInt64 {
 
 
 /**
+ * The reference's `CRDTMergeState`: an add-wins OR-Set of model
+ * contributions with content hashes; merge in any order, resolve with the
+ * state's strategy.
+ */
+public protocol ModelMergeStateProtocol: AnyObject, Sendable {
+    
+    /**
+     * Add a contribution (`tensor`: float64 little-endian bytes; no id: the
+     * reference's content-derived id). An int
+     * weight hashes differently from a float one, as in the reference.
+     */
+    func add(modelId: String?, shape: [UInt64], tensor: Data, weight: Double, weightIsInt: Bool, version: Int64, timestamp: Double) throws 
+    
+    /**
+     * As a wire frame.
+     */
+    func encode(compress: Bool) throws  -> Data
+    
+    /**
+     * Same state (same contributions, tombstones and settings).
+     */
+    func equals(other: ModelMergeState)  -> Bool
+    
+    /**
+     * The join of both states (commutative, associative, idempotent).
+     */
+    func merge(other: ModelMergeState) throws  -> ModelMergeState
+    
+    /**
+     * Active model ids, in canonical order.
+     */
+    func modelIds()  -> [String]
+    
+    /**
+     * Remove a contribution by model id (a tombstone: add-wins on merge).
+     */
+    func remove(modelId: String) 
+    
+    /**
+     * Resolve with the state's strategy (`params_json`: its parameters).
+     */
+    func resolve(paramsJson: String) throws  -> ResolvedTensor
+    
+    /**
+     * Number of active contributions.
+     */
+    func size()  -> UInt64
+    
+    /**
+     * The strategy name.
+     */
+    func strategyName()  -> String
+    
+    /**
+     * The reference's `to_dict()` as JSON text.
+     */
+    func toDictJson() throws  -> String
+    
+}
+/**
+ * The reference's `CRDTMergeState`: an add-wins OR-Set of model
+ * contributions with content hashes; merge in any order, resolve with the
+ * state's strategy.
+ */
+open class ModelMergeState: ModelMergeStateProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_crdt_merge_uniffi_fn_clone_modelmergestate(self.handle, $0) }
+    }
+    /**
+     * An empty state resolving with `strategy` (a reference strategy name).
+     */
+public convenience init(strategy: String)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_constructor_modelmergestate_new(
+        FfiConverterString.lower(strategy),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_crdt_merge_uniffi_fn_free_modelmergestate(handle, $0) }
+    }
+
+    
+    /**
+     * From a wire frame (tag 0x63).
+     */
+public static func decode(frame: Data)throws  -> ModelMergeState  {
+    return try  FfiConverterTypeModelMergeState_lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_constructor_modelmergestate_decode(
+        FfiConverterData.lower(frame),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * From the reference's `to_dict()` JSON.
+     */
+public static func fromDictJson(text: String)throws  -> ModelMergeState  {
+    return try  FfiConverterTypeModelMergeState_lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_constructor_modelmergestate_from_dict_json(
+        FfiConverterString.lower(text),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Add a contribution (`tensor`: float64 little-endian bytes; no id: the
+     * reference's content-derived id). An int
+     * weight hashes differently from a float one, as in the reference.
+     */
+open func add(modelId: String?, shape: [UInt64], tensor: Data, weight: Double, weightIsInt: Bool, version: Int64, timestamp: Double)throws   {try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_modelmergestate_add(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(modelId),
+        FfiConverterSequenceUInt64.lower(shape),
+        FfiConverterData.lower(tensor),
+        FfiConverterDouble.lower(weight),
+        FfiConverterBool.lower(weightIsInt),
+        FfiConverterInt64.lower(version),
+        FfiConverterDouble.lower(timestamp),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * As a wire frame.
+     */
+open func encode(compress: Bool)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_modelmergestate_encode(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(compress),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Same state (same contributions, tombstones and settings).
+     */
+open func equals(other: ModelMergeState) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_modelmergestate_equals(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeModelMergeState_lower(other),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The join of both states (commutative, associative, idempotent).
+     */
+open func merge(other: ModelMergeState)throws  -> ModelMergeState  {
+    return try  FfiConverterTypeModelMergeState_lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_modelmergestate_merge(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeModelMergeState_lower(other),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Active model ids, in canonical order.
+     */
+open func modelIds() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_modelmergestate_model_ids(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Remove a contribution by model id (a tombstone: add-wins on merge).
+     */
+open func remove(modelId: String)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_modelmergestate_remove(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(modelId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Resolve with the state's strategy (`params_json`: its parameters).
+     */
+open func resolve(paramsJson: String)throws  -> ResolvedTensor  {
+    return try  FfiConverterTypeResolvedTensor_lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_modelmergestate_resolve(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(paramsJson),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Number of active contributions.
+     */
+open func size() -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_modelmergestate_size(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The strategy name.
+     */
+open func strategyName() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_modelmergestate_strategy_name(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The reference's `to_dict()` as JSON text.
+     */
+open func toDictJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_method_modelmergestate_to_dict_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeModelMergeState: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ModelMergeState
+
+    public static func lift(_ handle: UInt64) throws -> ModelMergeState {
+        return ModelMergeState(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ModelMergeState) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ModelMergeState {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ModelMergeState, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModelMergeState_lift(_ handle: UInt64) throws -> ModelMergeState {
+    return try FfiConverterTypeModelMergeState.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeModelMergeState_lower(_ value: ModelMergeState) -> UInt64 {
+    return FfiConverterTypeModelMergeState.lower(value)
+}
+
+
+
+
+
+
+/**
  * A typed object over one core type (see the constructors and methods).
  */
 public protocol OrSetProtocol: AnyObject, Sendable {
@@ -5493,6 +6059,293 @@ public func FfiConverterTypeContextMergeResult_lower(_ value: ContextMergeResult
 
 
 /**
+ * Merged rows and the provenance log.
+ */
+public struct ProvenanceMerge: Equatable, Hashable {
+    /**
+     * The merged rows, a JSON array.
+     */
+    public var rowsJson: String
+    /**
+     * The log (`ProvenanceLog::to_json`).
+     */
+    public var logJson: String
+    /**
+     * One-line summary.
+     */
+    public var summary: String
+    /**
+     * The log as CSV text.
+     */
+    public var logCsv: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The merged rows, a JSON array.
+         */rowsJson: String, 
+        /**
+         * The log (`ProvenanceLog::to_json`).
+         */logJson: String, 
+        /**
+         * One-line summary.
+         */summary: String, 
+        /**
+         * The log as CSV text.
+         */logCsv: String) {
+        self.rowsJson = rowsJson
+        self.logJson = logJson
+        self.summary = summary
+        self.logCsv = logCsv
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProvenanceMerge: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProvenanceMerge: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProvenanceMerge {
+        return
+            try ProvenanceMerge(
+                rowsJson: FfiConverterString.read(from: &buf), 
+                logJson: FfiConverterString.read(from: &buf), 
+                summary: FfiConverterString.read(from: &buf), 
+                logCsv: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProvenanceMerge, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.rowsJson, into: &buf)
+        FfiConverterString.write(value.logJson, into: &buf)
+        FfiConverterString.write(value.summary, into: &buf)
+        FfiConverterString.write(value.logCsv, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvenanceMerge_lift(_ buf: RustBuffer) throws -> ProvenanceMerge {
+    return try FfiConverterTypeProvenanceMerge.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvenanceMerge_lower(_ value: ProvenanceMerge) -> RustBuffer {
+    return FfiConverterTypeProvenanceMerge.lower(value)
+}
+
+
+/**
+ * The reference's `merge()` keyword arguments.
+ */
+public struct RecordMergeOptions {
+    /**
+     * Key columns (empty: no key).
+     */
+    public var key: [String]
+    /**
+     * `"a"`, `"b"` or `"latest"`.
+     */
+    public var prefer: String
+    /**
+     * Timestamp column (default: `_ts` when present).
+     */
+    public var timestampCol: String?
+    /**
+     * The reference's `MergeSchema.to_dict()` as JSON text.
+     */
+    public var schemaJson: String?
+    /**
+     * Functions of the schema's `Custom` strategies, by name.
+     */
+    public var custom: [String: CustomResolver]
+    /**
+     * Drop exact duplicate rows (reference default: true).
+     */
+    public var dedup: Bool
+    /**
+     * Drop near-duplicate rows.
+     */
+    public var fuzzyDedup: Bool
+    /**
+     * Similarity threshold of the fuzzy pass (reference default 0.85).
+     */
+    public var fuzzyThreshold: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Key columns (empty: no key).
+         */key: [String], 
+        /**
+         * `"a"`, `"b"` or `"latest"`.
+         */prefer: String, 
+        /**
+         * Timestamp column (default: `_ts` when present).
+         */timestampCol: String?, 
+        /**
+         * The reference's `MergeSchema.to_dict()` as JSON text.
+         */schemaJson: String?, 
+        /**
+         * Functions of the schema's `Custom` strategies, by name.
+         */custom: [String: CustomResolver], 
+        /**
+         * Drop exact duplicate rows (reference default: true).
+         */dedup: Bool, 
+        /**
+         * Drop near-duplicate rows.
+         */fuzzyDedup: Bool, 
+        /**
+         * Similarity threshold of the fuzzy pass (reference default 0.85).
+         */fuzzyThreshold: Double) {
+        self.key = key
+        self.prefer = prefer
+        self.timestampCol = timestampCol
+        self.schemaJson = schemaJson
+        self.custom = custom
+        self.dedup = dedup
+        self.fuzzyDedup = fuzzyDedup
+        self.fuzzyThreshold = fuzzyThreshold
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecordMergeOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecordMergeOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecordMergeOptions {
+        return
+            try RecordMergeOptions(
+                key: FfiConverterSequenceString.read(from: &buf), 
+                prefer: FfiConverterString.read(from: &buf), 
+                timestampCol: FfiConverterOptionString.read(from: &buf), 
+                schemaJson: FfiConverterOptionString.read(from: &buf), 
+                custom: FfiConverterDictionaryStringTypeCustomResolver.read(from: &buf), 
+                dedup: FfiConverterBool.read(from: &buf), 
+                fuzzyDedup: FfiConverterBool.read(from: &buf), 
+                fuzzyThreshold: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecordMergeOptions, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.key, into: &buf)
+        FfiConverterString.write(value.prefer, into: &buf)
+        FfiConverterOptionString.write(value.timestampCol, into: &buf)
+        FfiConverterOptionString.write(value.schemaJson, into: &buf)
+        FfiConverterDictionaryStringTypeCustomResolver.write(value.custom, into: &buf)
+        FfiConverterBool.write(value.dedup, into: &buf)
+        FfiConverterBool.write(value.fuzzyDedup, into: &buf)
+        FfiConverterDouble.write(value.fuzzyThreshold, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordMergeOptions_lift(_ buf: RustBuffer) throws -> RecordMergeOptions {
+    return try FfiConverterTypeRecordMergeOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordMergeOptions_lower(_ value: RecordMergeOptions) -> RustBuffer {
+    return FfiConverterTypeRecordMergeOptions.lower(value)
+}
+
+
+/**
+ * A resolved tensor: shape and float32 bytes.
+ */
+public struct ResolvedTensor: Equatable, Hashable {
+    /**
+     * Shape (C order).
+     */
+    public var shape: [UInt64]
+    /**
+     * float32 little-endian values.
+     */
+    public var data: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Shape (C order).
+         */shape: [UInt64], 
+        /**
+         * float32 little-endian values.
+         */data: Data) {
+        self.shape = shape
+        self.data = data
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ResolvedTensor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResolvedTensor: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResolvedTensor {
+        return
+            try ResolvedTensor(
+                shape: FfiConverterSequenceUInt64.read(from: &buf), 
+                data: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ResolvedTensor, into buf: inout [UInt8]) {
+        FfiConverterSequenceUInt64.write(value.shape, into: &buf)
+        FfiConverterData.write(value.data, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResolvedTensor_lift(_ buf: RustBuffer) throws -> ResolvedTensor {
+    return try FfiConverterTypeResolvedTensor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResolvedTensor_lower(_ value: ResolvedTensor) -> RustBuffer {
+    return FfiConverterTypeResolvedTensor.lower(value)
+}
+
+
+/**
  * Size facts of a frame: the reference's `wire_size` dict.
  */
 public struct WireSize: Equatable, Hashable {
@@ -5892,6 +6745,55 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = [UInt64]
+
+    public static func write(_ value: [UInt64], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterUInt64.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UInt64] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UInt64]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterUInt64.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceInt64: FfiConverterRustBuffer {
     typealias SwiftType = [Int64]
 
@@ -5988,6 +6890,32 @@ fileprivate struct FfiConverterSequenceTypeAgentState: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringTypeCustomResolver: FfiConverterRustBuffer {
+    public static func write(_ value: [String: CustomResolver], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterTypeCustomResolver.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: CustomResolver] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: CustomResolver]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterTypeCustomResolver.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
+    }
+}
 /**
  * Merge memory lists (each a view JSON list of memory dicts with at least
  * `fact`): dedup by fact, join duplicates, filter, sort, describe.
@@ -6067,6 +6995,120 @@ public func wireSize(data: Data)throws  -> WireSize  {
     )
 })
 }
+/**
+ * Names of the registered methods: `family` is `"reference"` (the
+ * reference's 26 strategies) or `"mergekit"` (mergekit's names).
+ */
+public func mergeMethods(family: String)throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_func_merge_methods(
+        FfiConverterString.lower(family),uniffiCallStatus
+    )
+})
+}
+/**
+ * Merge one tensor: `models` are float32 little-endian buffers of
+ * `product(shape)` elements each; `base` likewise (or empty when absent);
+ * `model_params_json` a JSON list of per-model objects (`weight`,
+ * `density`, ...), `params_json` a JSON object. Returns float32 bytes.
+ */
+public func mergeTensors(family: String, method: String, tensor: String, shape: [UInt64], models: [Data], base: Data?, modelParamsJson: String, paramsJson: String, seed: UInt64)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_func_merge_tensors(
+        FfiConverterString.lower(family),
+        FfiConverterString.lower(method),
+        FfiConverterString.lower(tensor),
+        FfiConverterSequenceUInt64.lower(shape),
+        FfiConverterSequenceData.lower(models),
+        FfiConverterOptionData.lower(base),
+        FfiConverterString.lower(modelParamsJson),
+        FfiConverterString.lower(paramsJson),
+        FfiConverterUInt64.lower(seed),uniffiCallStatus
+    )
+})
+}
+/**
+ * Deep merge of two JSON objects (the reference's `merge_dicts`: B wins,
+ * a null in B keeps A, nested objects merge, lists are unioned).
+ */
+public func mergeDictsJson(a: String, b: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_func_merge_dicts_json(
+        FfiConverterString.lower(a),
+        FfiConverterString.lower(b),uniffiCallStatus
+    )
+})
+}
+/**
+ * The reference's `merge_json_lines`: two JSON-lines texts merged by `key`
+ * (deep merge per record) or unioned without one; JSON-lines text out.
+ */
+public func mergeJsonLinesText(a: String, b: String, key: String?)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_func_merge_json_lines_text(
+        FfiConverterString.lower(a),
+        FfiConverterString.lower(b),
+        FfiConverterOptionString.lower(key),uniffiCallStatus
+    )
+})
+}
+/**
+ * `merge(a, b, ...)` on rows given as JSON arrays of objects; the merged
+ * rows as a JSON array.
+ */
+public func mergeRecordsJson(a: String, b: String, options: RecordMergeOptions)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_func_merge_records_json(
+        FfiConverterString.lower(a),
+        FfiConverterString.lower(b),
+        FfiConverterTypeRecordMergeOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+/**
+ * `merge_with_provenance(a, b, ...)`: merged rows plus every conflict.
+ */
+public func mergeRecordsWithProvenanceJson(a: String, b: String, options: RecordMergeOptions)throws  -> ProvenanceMerge  {
+    return try  FfiConverterTypeProvenanceMerge_lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_func_merge_records_with_provenance_json(
+        FfiConverterString.lower(a),
+        FfiConverterString.lower(b),
+        FfiConverterTypeRecordMergeOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+/**
+ * Validate a `MergeSchema.to_dict()` JSON text and return it normalized
+ * (the reference's shape, defaults filled). Unknown strategies are errors.
+ */
+public func mergeSchemaNormalize(schemaJson: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_func_merge_schema_normalize(
+        FfiConverterString.lower(schemaJson),uniffiCallStatus
+    )
+})
+}
+/**
+ * `merge(a, b, ...)` on two Parquet buffers (how data frames cross: pandas,
+ * Polars and pyarrow write and read them natively); the result as Parquet.
+ */
+public func mergeTablesParquet(a: Data, b: Data, options: RecordMergeOptions)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCrdtError_lift) {
+        uniffiCallStatus in
+    uniffi_crdt_merge_uniffi_fn_func_merge_tables_parquet(
+        FfiConverterData.lower(a),
+        FfiConverterData.lower(b),
+        FfiConverterTypeRecordMergeOptions_lower(options),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -6102,6 +7144,30 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_crdt_merge_uniffi_checksum_func_wire_size() != 26844) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_func_merge_methods() != 51910) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_func_merge_tensors() != 5012) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_func_merge_dicts_json() != 65119) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_func_merge_json_lines_text() != 50733) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_func_merge_records_json() != 17449) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_func_merge_records_with_provenance_json() != 38726) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_func_merge_schema_normalize() != 11155) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_func_merge_tables_parquet() != 49137) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_crdt_merge_uniffi_checksum_method_agentstate_add_fact() != 24749) {
@@ -6530,6 +7596,39 @@ private let initializationResult: InitializationResult = {
     if (uniffi_crdt_merge_uniffi_checksum_method_vectorclock_to_payload_json() != 55344) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_add() != 43017) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_encode() != 39070) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_equals() != 43405) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_merge() != 33249) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_model_ids() != 579) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_remove() != 13071) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_resolve() != 38939) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_size() != 43829) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_strategy_name() != 50477) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_to_dict_json() != 60134) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_method_customresolver_resolve() != 21789) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_crdt_merge_uniffi_checksum_constructor_agentstate_decode() != 376) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6716,7 +7815,17 @@ private let initializationResult: InitializationResult = {
     if (uniffi_crdt_merge_uniffi_checksum_constructor_vectorclock_new() != 64789) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_crdt_merge_uniffi_checksum_constructor_modelmergestate_decode() != 2257) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_constructor_modelmergestate_from_dict_json() != 50823) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_crdt_merge_uniffi_checksum_constructor_modelmergestate_new() != 28458) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitCustomResolver()
     return InitializationResult.ok
 }()
 

@@ -650,6 +650,28 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceCustomResolverMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`valueA`: RustBuffer.ByValue,`valueB`: RustBuffer.ByValue,`tsA`: Double,`tsB`: Double,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "resolve")
+internal open class UniffiVTableCallbackInterfaceCustomResolver(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `resolve`: UniffiCallbackInterfaceCustomResolverMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `resolve`: UniffiCallbackInterfaceCustomResolverMethod0? = null,
+    ): UniffiVTableCallbackInterfaceCustomResolver(`uniffiFree`,`uniffiClone`,`resolve`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceCustomResolver) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `resolve` = other.`resolve`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -688,6 +710,22 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_crdt_merge_uniffi_checksum_func_type_names(
     ): Int
     external fun uniffi_crdt_merge_uniffi_checksum_func_wire_size(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_func_merge_methods(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_func_merge_tensors(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_func_merge_dicts_json(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_func_merge_json_lines_text(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_func_merge_records_json(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_func_merge_records_with_provenance_json(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_func_merge_schema_normalize(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_func_merge_tables_parquet(
     ): Int
     external fun uniffi_crdt_merge_uniffi_checksum_method_agentstate_add_fact(
     ): Int
@@ -973,6 +1011,28 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_crdt_merge_uniffi_checksum_method_vectorclock_to_payload_json(
     ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_add(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_encode(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_equals(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_merge(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_model_ids(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_remove(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_resolve(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_size(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_strategy_name(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_to_dict_json(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_method_customresolver_resolve(
+    ): Int
     external fun uniffi_crdt_merge_uniffi_checksum_constructor_agentstate_decode(
     ): Int
     external fun uniffi_crdt_merge_uniffi_checksum_constructor_agentstate_from_frame(
@@ -1097,6 +1157,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_crdt_merge_uniffi_checksum_constructor_vectorclock_new(
     ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_constructor_modelmergestate_decode(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_constructor_modelmergestate_from_dict_json(
+    ): Int
+    external fun uniffi_crdt_merge_uniffi_checksum_constructor_modelmergestate_new(
+    ): Int
     external fun ffi_crdt_merge_uniffi_uniffi_contract_version(
     ): Int
 
@@ -1113,6 +1179,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "crdt_merge_uniffi"))
+        uniffiCallbackInterfaceCustomResolver.register(this)
         
     }
 
@@ -1577,6 +1644,44 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_crdt_merge_uniffi_fn_method_vectorclock_to_payload_json(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_clone_modelmergestate(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_crdt_merge_uniffi_fn_free_modelmergestate(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_crdt_merge_uniffi_fn_constructor_modelmergestate_decode(`frame`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_crdt_merge_uniffi_fn_constructor_modelmergestate_from_dict_json(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_crdt_merge_uniffi_fn_constructor_modelmergestate_new(`strategy`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_crdt_merge_uniffi_fn_method_modelmergestate_add(`ptr`: Long,`modelId`: RustBuffer.ByValue,`shape`: RustBuffer.ByValue,`tensor`: RustBuffer.ByValue,`weight`: Double,`weightIsInt`: Byte,`version`: Long,`timestamp`: Double,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_crdt_merge_uniffi_fn_method_modelmergestate_encode(`ptr`: Long,`compress`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_method_modelmergestate_equals(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_crdt_merge_uniffi_fn_method_modelmergestate_merge(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_crdt_merge_uniffi_fn_method_modelmergestate_model_ids(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_method_modelmergestate_remove(`ptr`: Long,`modelId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_crdt_merge_uniffi_fn_method_modelmergestate_resolve(`ptr`: Long,`paramsJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_method_modelmergestate_size(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_crdt_merge_uniffi_fn_method_modelmergestate_strategy_name(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_method_modelmergestate_to_dict_json(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_clone_customresolver(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_crdt_merge_uniffi_fn_free_customresolver(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_crdt_merge_uniffi_fn_init_callback_vtable_customresolver(`vtable`: UniffiVTableCallbackInterfaceCustomResolver,
+    ): Unit
+    external fun uniffi_crdt_merge_uniffi_fn_method_customresolver_resolve(`ptr`: Long,`valueA`: RustBuffer.ByValue,`valueB`: RustBuffer.ByValue,`tsA`: Double,`tsB`: Double,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_crdt_merge_uniffi_fn_func_context_merge(`options`: RustBuffer.ByValue,`inputsJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_crdt_merge_uniffi_fn_func_encode_batch(`frames`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1590,6 +1695,22 @@ internal object UniffiLib {
     external fun uniffi_crdt_merge_uniffi_fn_func_type_names(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_crdt_merge_uniffi_fn_func_wire_size(`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_func_merge_methods(`family`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_func_merge_tensors(`family`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,`tensor`: RustBuffer.ByValue,`shape`: RustBuffer.ByValue,`models`: RustBuffer.ByValue,`base`: RustBuffer.ByValue,`modelParamsJson`: RustBuffer.ByValue,`paramsJson`: RustBuffer.ByValue,`seed`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_func_merge_dicts_json(`a`: RustBuffer.ByValue,`b`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_func_merge_json_lines_text(`a`: RustBuffer.ByValue,`b`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_func_merge_records_json(`a`: RustBuffer.ByValue,`b`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_func_merge_records_with_provenance_json(`a`: RustBuffer.ByValue,`b`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_func_merge_schema_normalize(`schemaJson`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_crdt_merge_uniffi_fn_func_merge_tables_parquet(`a`: RustBuffer.ByValue,`b`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_crdt_merge_uniffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1729,6 +1850,30 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_crdt_merge_uniffi_checksum_func_wire_size() and 0xFFFF) != 26844) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_func_merge_methods() and 0xFFFF) != 51910) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_func_merge_tensors() and 0xFFFF) != 5012) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_func_merge_dicts_json() and 0xFFFF) != 65119) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_func_merge_json_lines_text() and 0xFFFF) != 50733) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_func_merge_records_json() and 0xFFFF) != 17449) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_func_merge_records_with_provenance_json() and 0xFFFF) != 38726) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_func_merge_schema_normalize() and 0xFFFF) != 11155) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_func_merge_tables_parquet() and 0xFFFF) != 49137) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_crdt_merge_uniffi_checksum_method_agentstate_add_fact() and 0xFFFF) != 24749) {
@@ -2157,6 +2302,39 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_crdt_merge_uniffi_checksum_method_vectorclock_to_payload_json() and 0xFFFF) != 55344) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_add() and 0xFFFF) != 43017) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_encode() and 0xFFFF) != 39070) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_equals() and 0xFFFF) != 43405) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_merge() and 0xFFFF) != 33249) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_model_ids() and 0xFFFF) != 579) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_remove() and 0xFFFF) != 13071) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_resolve() and 0xFFFF) != 38939) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_size() and 0xFFFF) != 43829) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_strategy_name() and 0xFFFF) != 50477) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_modelmergestate_to_dict_json() and 0xFFFF) != 60134) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_method_customresolver_resolve() and 0xFFFF) != 21789) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_crdt_merge_uniffi_checksum_constructor_agentstate_decode() and 0xFFFF) != 376) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2343,6 +2521,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_crdt_merge_uniffi_checksum_constructor_vectorclock_new() and 0xFFFF) != 64789) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_constructor_modelmergestate_decode() and 0xFFFF) != 2257) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_constructor_modelmergestate_from_dict_json() and 0xFFFF) != 50823) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_crdt_merge_uniffi_checksum_constructor_modelmergestate_new() and 0xFFFF) != 28458) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
 }
 
 /**
@@ -2434,7 +2621,38 @@ object UniffiWithHandle
  *
  * @suppress
  * */
-object NoHandle
+object NoHandle// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+internal const val IDX_CALLBACK_FREE = 0
+// Callback return codes
+internal const val UNIFFI_CALLBACK_SUCCESS = 0
+internal const val UNIFFI_CALLBACK_ERROR = 1
+internal const val UNIFFI_CALLBACK_UNEXPECTED_ERROR = 2
+
+/**
+ * @suppress
+ */
+public abstract class FfiConverterCallbackInterface<CallbackInterface: Any>: FfiConverter<CallbackInterface, Long> {
+    internal val handleMap = UniffiHandleMap<CallbackInterface>()
+
+    internal fun drop(handle: Long) {
+        handleMap.remove(handle)
+    }
+
+    override fun lift(value: Long): CallbackInterface {
+        return handleMap.get(value)
+    }
+
+    override fun read(buf: ByteBuffer) = lift(buf.getLong())
+
+    override fun lower(value: CallbackInterface) = handleMap.insert(value)
+
+    override fun allocationSize(value: CallbackInterface) = 8UL
+
+    override fun write(value: CallbackInterface, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
 /**
  * The cleaner interface for Object finalization code to run.
  * This is the entry point to any implementation that we're using.
@@ -5408,6 +5626,340 @@ public object FfiConverterTypeContextManifest: FfiConverter<ContextManifest, Lon
 
 
 /**
+ * A foreign function resolving one `Custom` column conflict: gets both
+ * values as plain JSON text and both timestamps, returns the winner as
+ * plain JSON text.
+ */
+public interface CustomResolver {
+    
+    /**
+     * `(value_a, value_b, ts_a, ts_b) -> winner` (values as JSON text).
+     */
+    fun `resolve`(`valueA`: kotlin.String, `valueB`: kotlin.String, `tsA`: kotlin.Double, `tsB`: kotlin.Double): kotlin.String
+    
+    companion object
+}
+
+/**
+ * A foreign function resolving one `Custom` column conflict: gets both
+ * values as plain JSON text and both timestamps, returns the winner as
+ * plain JSON text.
+ */
+open class CustomResolverImpl: Disposable, AutoCloseable, CustomResolver
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_crdt_merge_uniffi_fn_free_customresolver(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_crdt_merge_uniffi_fn_clone_customresolver(handle, status)
+        }
+    }
+
+    
+    /**
+     * `(value_a, value_b, ts_a, ts_b) -> winner` (values as JSON text).
+     */override fun `resolve`(`valueA`: kotlin.String, `valueB`: kotlin.String, `tsA`: kotlin.Double, `tsB`: kotlin.Double): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_customresolver_resolve(
+        it,
+        
+        FfiConverterString.lower(`valueA`),
+        FfiConverterString.lower(`valueB`),
+        FfiConverterDouble.lower(`tsA`),
+        FfiConverterDouble.lower(`tsB`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceCustomResolver {
+    internal object `resolve`: UniffiCallbackInterfaceCustomResolverMethod0 {
+        override fun callback(`uniffiHandle`: Long,`valueA`: RustBuffer.ByValue,`valueB`: RustBuffer.ByValue,`tsA`: Double,`tsB`: Double,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeCustomResolver.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`resolve`(
+                    FfiConverterString.lift(`valueA`),
+                    FfiConverterString.lift(`valueB`),
+                    FfiConverterDouble.lift(`tsA`),
+                    FfiConverterDouble.lift(`tsB`),
+                )
+            }
+            val writeReturn = { value: kotlin.String -> uniffiOutReturn.setValue(FfiConverterString.lower(value)) }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeCustomResolver.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeCustomResolver.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceCustomResolver.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `resolve`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_crdt_merge_uniffi_fn_init_callback_vtable_customresolver(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCustomResolver: FfiConverter<CustomResolver, Long> {
+    internal val handleMap = UniffiHandleMap<CustomResolver>()
+
+    override fun lower(value: CustomResolver): Long {
+        if (value is CustomResolverImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): CustomResolver {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return CustomResolverImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): CustomResolver {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CustomResolver) = 8UL
+
+    override fun write(value: CustomResolver, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A decoded frame of any type (the reference's `deserialize` result when no
  * typed class fits).
  */
@@ -8053,6 +8605,527 @@ public object FfiConverterTypeLwwRegister: FfiConverter<LwwRegister, Long> {
 
 
 /**
+ * The reference's `CRDTMergeState`: an add-wins OR-Set of model
+ * contributions with content hashes; merge in any order, resolve with the
+ * state's strategy.
+ */
+public interface ModelMergeStateInterface {
+    
+    /**
+     * Add a contribution (`tensor`: float64 little-endian bytes; no id: the
+     * reference's content-derived id). An int
+     * weight hashes differently from a float one, as in the reference.
+     */
+    fun `add`(`modelId`: kotlin.String?, `shape`: List<kotlin.ULong>, `tensor`: kotlin.ByteArray, `weight`: kotlin.Double, `weightIsInt`: kotlin.Boolean, `version`: kotlin.Long, `timestamp`: kotlin.Double)
+    
+    /**
+     * As a wire frame.
+     */
+    fun `encode`(`compress`: kotlin.Boolean): kotlin.ByteArray
+    
+    /**
+     * Same state (same contributions, tombstones and settings).
+     */
+    fun `equals`(`other`: ModelMergeState): kotlin.Boolean
+    
+    /**
+     * The join of both states (commutative, associative, idempotent).
+     */
+    fun `merge`(`other`: ModelMergeState): ModelMergeState
+    
+    /**
+     * Active model ids, in canonical order.
+     */
+    fun `modelIds`(): List<kotlin.String>
+    
+    /**
+     * Remove a contribution by model id (a tombstone: add-wins on merge).
+     */
+    fun `remove`(`modelId`: kotlin.String)
+    
+    /**
+     * Resolve with the state's strategy (`params_json`: its parameters).
+     */
+    fun `resolve`(`paramsJson`: kotlin.String): ResolvedTensor
+    
+    /**
+     * Number of active contributions.
+     */
+    fun `size`(): kotlin.ULong
+    
+    /**
+     * The strategy name.
+     */
+    fun `strategyName`(): kotlin.String
+    
+    /**
+     * The reference's `to_dict()` as JSON text.
+     */
+    fun `toDictJson`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * The reference's `CRDTMergeState`: an add-wins OR-Set of model
+ * contributions with content hashes; merge in any order, resolve with the
+ * state's strategy.
+ */
+open class ModelMergeState: Disposable, AutoCloseable, ModelMergeStateInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * An empty state resolving with `strategy` (a reference strategy name).
+     */
+    constructor(`strategy`: kotlin.String) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_constructor_modelmergestate_new(
+    
+        
+        FfiConverterString.lower(`strategy`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_crdt_merge_uniffi_fn_free_modelmergestate(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_crdt_merge_uniffi_fn_clone_modelmergestate(handle, status)
+        }
+    }
+
+    
+    /**
+     * Add a contribution (`tensor`: float64 little-endian bytes; no id: the
+     * reference's content-derived id). An int
+     * weight hashes differently from a float one, as in the reference.
+     */
+    @Throws(CrdtException::class)override fun `add`(`modelId`: kotlin.String?, `shape`: List<kotlin.ULong>, `tensor`: kotlin.ByteArray, `weight`: kotlin.Double, `weightIsInt`: kotlin.Boolean, `version`: kotlin.Long, `timestamp`: kotlin.Double)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_modelmergestate_add(
+        it,
+        
+        FfiConverterOptionalString.lower(`modelId`),
+        FfiConverterSequenceULong.lower(`shape`),
+        FfiConverterByteArray.lower(`tensor`),
+        FfiConverterDouble.lower(`weight`),
+        FfiConverterBoolean.lower(`weightIsInt`),
+        FfiConverterLong.lower(`version`),
+        FfiConverterDouble.lower(`timestamp`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * As a wire frame.
+     */
+    @Throws(CrdtException::class)override fun `encode`(`compress`: kotlin.Boolean): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_modelmergestate_encode(
+        it,
+        
+        FfiConverterBoolean.lower(`compress`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Same state (same contributions, tombstones and settings).
+     */override fun `equals`(`other`: ModelMergeState): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_modelmergestate_equals(
+        it,
+        
+        FfiConverterTypeModelMergeState.lower(`other`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The join of both states (commutative, associative, idempotent).
+     */
+    @Throws(CrdtException::class)override fun `merge`(`other`: ModelMergeState): ModelMergeState {
+            return FfiConverterTypeModelMergeState.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_modelmergestate_merge(
+        it,
+        
+        FfiConverterTypeModelMergeState.lower(`other`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Active model ids, in canonical order.
+     */override fun `modelIds`(): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_modelmergestate_model_ids(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Remove a contribution by model id (a tombstone: add-wins on merge).
+     */override fun `remove`(`modelId`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_modelmergestate_remove(
+        it,
+        
+        FfiConverterString.lower(`modelId`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Resolve with the state's strategy (`params_json`: its parameters).
+     */
+    @Throws(CrdtException::class)override fun `resolve`(`paramsJson`: kotlin.String): ResolvedTensor {
+            return FfiConverterTypeResolvedTensor.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_modelmergestate_resolve(
+        it,
+        
+        FfiConverterString.lower(`paramsJson`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Number of active contributions.
+     */override fun `size`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_modelmergestate_size(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The strategy name.
+     */override fun `strategyName`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_modelmergestate_strategy_name(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The reference's `to_dict()` as JSON text.
+     */
+    @Throws(CrdtException::class)override fun `toDictJson`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_method_modelmergestate_to_dict_json(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * From a wire frame (tag 0x63).
+     */
+    @Throws(CrdtException::class) fun `decode`(`frame`: kotlin.ByteArray): ModelMergeState {
+            return FfiConverterTypeModelMergeState.lift(
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_constructor_modelmergestate_decode(
+    
+        
+        FfiConverterByteArray.lower(`frame`),_status)
+}
+    )
+    }
+    
+
+        
+    /**
+     * From the reference's `to_dict()` JSON.
+     */
+    @Throws(CrdtException::class) fun `fromDictJson`(`text`: kotlin.String): ModelMergeState {
+            return FfiConverterTypeModelMergeState.lift(
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_constructor_modelmergestate_from_dict_json(
+    
+        
+        FfiConverterString.lower(`text`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeModelMergeState: FfiConverter<ModelMergeState, Long> {
+    override fun lower(value: ModelMergeState): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ModelMergeState {
+        return ModelMergeState(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ModelMergeState {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ModelMergeState) = 8UL
+
+    override fun write(value: ModelMergeState, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A typed object over one core type (see the constructors and methods).
  */
 public interface OrSetInterface {
@@ -10162,6 +11235,226 @@ public object FfiConverterTypeContextMergeResult: FfiConverterRustBuffer<Context
 
 
 /**
+ * Merged rows and the provenance log.
+ */
+data class ProvenanceMerge (
+    /**
+     * The merged rows, a JSON array.
+     */
+    var `rowsJson`: kotlin.String
+    , 
+    /**
+     * The log (`ProvenanceLog::to_json`).
+     */
+    var `logJson`: kotlin.String
+    , 
+    /**
+     * One-line summary.
+     */
+    var `summary`: kotlin.String
+    , 
+    /**
+     * The log as CSV text.
+     */
+    var `logCsv`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProvenanceMerge: FfiConverterRustBuffer<ProvenanceMerge> {
+    override fun read(buf: ByteBuffer): ProvenanceMerge {
+        return ProvenanceMerge(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ProvenanceMerge) = (
+            FfiConverterString.allocationSize(value.`rowsJson`) +
+            FfiConverterString.allocationSize(value.`logJson`) +
+            FfiConverterString.allocationSize(value.`summary`) +
+            FfiConverterString.allocationSize(value.`logCsv`)
+    )
+
+    override fun write(value: ProvenanceMerge, buf: ByteBuffer) {
+            FfiConverterString.write(value.`rowsJson`, buf)
+            FfiConverterString.write(value.`logJson`, buf)
+            FfiConverterString.write(value.`summary`, buf)
+            FfiConverterString.write(value.`logCsv`, buf)
+    }
+}
+
+
+
+/**
+ * The reference's `merge()` keyword arguments.
+ */
+data class RecordMergeOptions (
+    /**
+     * Key columns (empty: no key).
+     */
+    var `key`: List<kotlin.String>
+    , 
+    /**
+     * `"a"`, `"b"` or `"latest"`.
+     */
+    var `prefer`: kotlin.String
+    , 
+    /**
+     * Timestamp column (default: `_ts` when present).
+     */
+    var `timestampCol`: kotlin.String?
+    , 
+    /**
+     * The reference's `MergeSchema.to_dict()` as JSON text.
+     */
+    var `schemaJson`: kotlin.String?
+    , 
+    /**
+     * Functions of the schema's `Custom` strategies, by name.
+     */
+    var `custom`: Map<kotlin.String, CustomResolver>
+    , 
+    /**
+     * Drop exact duplicate rows (reference default: true).
+     */
+    var `dedup`: kotlin.Boolean
+    , 
+    /**
+     * Drop near-duplicate rows.
+     */
+    var `fuzzyDedup`: kotlin.Boolean
+    , 
+    /**
+     * Similarity threshold of the fuzzy pass (reference default 0.85).
+     */
+    var `fuzzyThreshold`: kotlin.Double
+    
+): Disposable{
+    
+
+    
+
+    
+    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
+    override fun destroy() {
+        
+    Disposable.destroy(
+        this.`key`,
+        this.`prefer`,
+        this.`timestampCol`,
+        this.`schemaJson`,
+        this.`custom`,
+        this.`dedup`,
+        this.`fuzzyDedup`,
+        this.`fuzzyThreshold`
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRecordMergeOptions: FfiConverterRustBuffer<RecordMergeOptions> {
+    override fun read(buf: ByteBuffer): RecordMergeOptions {
+        return RecordMergeOptions(
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterMapStringTypeCustomResolver.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RecordMergeOptions) = (
+            FfiConverterSequenceString.allocationSize(value.`key`) +
+            FfiConverterString.allocationSize(value.`prefer`) +
+            FfiConverterOptionalString.allocationSize(value.`timestampCol`) +
+            FfiConverterOptionalString.allocationSize(value.`schemaJson`) +
+            FfiConverterMapStringTypeCustomResolver.allocationSize(value.`custom`) +
+            FfiConverterBoolean.allocationSize(value.`dedup`) +
+            FfiConverterBoolean.allocationSize(value.`fuzzyDedup`) +
+            FfiConverterDouble.allocationSize(value.`fuzzyThreshold`)
+    )
+
+    override fun write(value: RecordMergeOptions, buf: ByteBuffer) {
+            FfiConverterSequenceString.write(value.`key`, buf)
+            FfiConverterString.write(value.`prefer`, buf)
+            FfiConverterOptionalString.write(value.`timestampCol`, buf)
+            FfiConverterOptionalString.write(value.`schemaJson`, buf)
+            FfiConverterMapStringTypeCustomResolver.write(value.`custom`, buf)
+            FfiConverterBoolean.write(value.`dedup`, buf)
+            FfiConverterBoolean.write(value.`fuzzyDedup`, buf)
+            FfiConverterDouble.write(value.`fuzzyThreshold`, buf)
+    }
+}
+
+
+
+/**
+ * A resolved tensor: shape and float32 bytes.
+ */
+data class ResolvedTensor (
+    /**
+     * Shape (C order).
+     */
+    var `shape`: List<kotlin.ULong>
+    , 
+    /**
+     * float32 little-endian values.
+     */
+    var `data`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeResolvedTensor: FfiConverterRustBuffer<ResolvedTensor> {
+    override fun read(buf: ByteBuffer): ResolvedTensor {
+        return ResolvedTensor(
+            FfiConverterSequenceULong.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ResolvedTensor) = (
+            FfiConverterSequenceULong.allocationSize(value.`shape`) +
+            FfiConverterByteArray.allocationSize(value.`data`)
+    )
+
+    override fun write(value: ResolvedTensor, buf: ByteBuffer) {
+            FfiConverterSequenceULong.write(value.`shape`, buf)
+            FfiConverterByteArray.write(value.`data`, buf)
+    }
+}
+
+
+
+/**
  * Size facts of a frame: the reference's `wire_size` dict.
  */
 data class WireSize (
@@ -10592,6 +11885,66 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
 /**
  * @suppress
  */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceULong: FfiConverterRustBuffer<List<kotlin.ULong>> {
+    override fun read(buf: ByteBuffer): List<kotlin.ULong> {
+        val len = buf.getInt()
+        return List<kotlin.ULong>(len) {
+            FfiConverterULong.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.ULong>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterULong.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.ULong>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterULong.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceLong: FfiConverterRustBuffer<List<kotlin.Long>> {
     override fun read(buf: ByteBuffer): List<kotlin.Long> {
         val len = buf.getInt()
@@ -10697,6 +12050,45 @@ public object FfiConverterSequenceTypeAgentState: FfiConverterRustBuffer<List<Ag
         }
     }
 }
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterMapStringTypeCustomResolver: FfiConverterRustBuffer<Map<kotlin.String, CustomResolver>> {
+    override fun read(buf: ByteBuffer): Map<kotlin.String, CustomResolver> {
+        val len = buf.getInt()
+        return buildMap<kotlin.String, CustomResolver>(len) {
+            repeat(len) {
+                val k = FfiConverterString.read(buf)
+                val v = FfiConverterTypeCustomResolver.read(buf)
+                this[k] = v
+            }
+        }
+    }
+
+    override fun allocationSize(value: Map<kotlin.String, CustomResolver>): ULong {
+        val spaceForMapSize = 4UL
+        val spaceForChildren = value.map { (k, v) ->
+            FfiConverterString.allocationSize(k) +
+            FfiConverterTypeCustomResolver.allocationSize(v)
+        }.sum()
+        return spaceForMapSize + spaceForChildren
+    }
+
+    override fun write(value: Map<kotlin.String, CustomResolver>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        // The parens on `(k, v)` here ensure we're calling the right method,
+        // which is important for compatibility with older android devices.
+        // Ref https://blog.danlew.net/2017/03/16/kotlin-puzzler-whose-line-is-it-anyways/
+        value.forEach { (k, v) ->
+            FfiConverterString.write(k, buf)
+            FfiConverterTypeCustomResolver.write(v, buf)
+        }
+    }
+}
         /**
          * Merge memory lists (each a view JSON list of memory dicts with at least
          * `fact`): dedup by fact, join duplicates, filter, sort, describe.
@@ -10798,6 +12190,152 @@ public object FfiConverterSequenceTypeAgentState: FfiConverterRustBuffer<List<Ag
     
         
         FfiConverterByteArray.lower(`data`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Names of the registered methods: `family` is `"reference"` (the
+         * reference's 26 strategies) or `"mergekit"` (mergekit's names).
+         */
+    @Throws(CrdtException::class) fun `mergeMethods`(`family`: kotlin.String): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_func_merge_methods(
+    
+        
+        FfiConverterString.lower(`family`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Merge one tensor: `models` are float32 little-endian buffers of
+         * `product(shape)` elements each; `base` likewise (or empty when absent);
+         * `model_params_json` a JSON list of per-model objects (`weight`,
+         * `density`, ...), `params_json` a JSON object. Returns float32 bytes.
+         */
+    @Throws(CrdtException::class) fun `mergeTensors`(`family`: kotlin.String, `method`: kotlin.String, `tensor`: kotlin.String, `shape`: List<kotlin.ULong>, `models`: List<kotlin.ByteArray>, `base`: kotlin.ByteArray?, `modelParamsJson`: kotlin.String, `paramsJson`: kotlin.String, `seed`: kotlin.ULong): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_func_merge_tensors(
+    
+        
+        FfiConverterString.lower(`family`),
+        FfiConverterString.lower(`method`),
+        FfiConverterString.lower(`tensor`),
+        FfiConverterSequenceULong.lower(`shape`),
+        FfiConverterSequenceByteArray.lower(`models`),
+        FfiConverterOptionalByteArray.lower(`base`),
+        FfiConverterString.lower(`modelParamsJson`),
+        FfiConverterString.lower(`paramsJson`),
+        FfiConverterULong.lower(`seed`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Deep merge of two JSON objects (the reference's `merge_dicts`: B wins,
+         * a null in B keeps A, nested objects merge, lists are unioned).
+         */
+    @Throws(CrdtException::class) fun `mergeDictsJson`(`a`: kotlin.String, `b`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_func_merge_dicts_json(
+    
+        
+        FfiConverterString.lower(`a`),
+        FfiConverterString.lower(`b`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The reference's `merge_json_lines`: two JSON-lines texts merged by `key`
+         * (deep merge per record) or unioned without one; JSON-lines text out.
+         */
+    @Throws(CrdtException::class) fun `mergeJsonLinesText`(`a`: kotlin.String, `b`: kotlin.String, `key`: kotlin.String?): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_func_merge_json_lines_text(
+    
+        
+        FfiConverterString.lower(`a`),
+        FfiConverterString.lower(`b`),
+        FfiConverterOptionalString.lower(`key`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * `merge(a, b, ...)` on rows given as JSON arrays of objects; the merged
+         * rows as a JSON array.
+         */
+    @Throws(CrdtException::class) fun `mergeRecordsJson`(`a`: kotlin.String, `b`: kotlin.String, `options`: RecordMergeOptions): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_func_merge_records_json(
+    
+        
+        FfiConverterString.lower(`a`),
+        FfiConverterString.lower(`b`),
+        FfiConverterTypeRecordMergeOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * `merge_with_provenance(a, b, ...)`: merged rows plus every conflict.
+         */
+    @Throws(CrdtException::class) fun `mergeRecordsWithProvenanceJson`(`a`: kotlin.String, `b`: kotlin.String, `options`: RecordMergeOptions): ProvenanceMerge {
+            return FfiConverterTypeProvenanceMerge.lift(
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_func_merge_records_with_provenance_json(
+    
+        
+        FfiConverterString.lower(`a`),
+        FfiConverterString.lower(`b`),
+        FfiConverterTypeRecordMergeOptions.lower(`options`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Validate a `MergeSchema.to_dict()` JSON text and return it normalized
+         * (the reference's shape, defaults filled). Unknown strategies are errors.
+         */
+    @Throws(CrdtException::class) fun `mergeSchemaNormalize`(`schemaJson`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_func_merge_schema_normalize(
+    
+        
+        FfiConverterString.lower(`schemaJson`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * `merge(a, b, ...)` on two Parquet buffers (how data frames cross: pandas,
+         * Polars and pyarrow write and read them natively); the result as Parquet.
+         */
+    @Throws(CrdtException::class) fun `mergeTablesParquet`(`a`: kotlin.ByteArray, `b`: kotlin.ByteArray, `options`: RecordMergeOptions): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    uniffiRustCallWithError(CrdtException) { _status ->
+    UniffiLib.uniffi_crdt_merge_uniffi_fn_func_merge_tables_parquet(
+    
+        
+        FfiConverterByteArray.lower(`a`),
+        FfiConverterByteArray.lower(`b`),
+        FfiConverterTypeRecordMergeOptions.lower(`options`),_status)
 }
     )
     }
