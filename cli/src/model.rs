@@ -62,6 +62,8 @@ pub struct MergeOptions<'a> {
     pub threads: usize,
     /// Write README.md with provenance.
     pub model_card: bool,
+    /// fsync the tensor files before the rename.
+    pub fsync: bool,
 }
 
 /// mergekit's methods only (for mergekit configs: names mean mergekit's math).
@@ -272,6 +274,7 @@ pub fn merge(opts: &MergeOptions<'_>) -> Result<()> {
             },
             threads: opts.threads,
             progress: &tick,
+            fsync: opts.fsync,
         },
     )?;
     bar.finish_and_clear();

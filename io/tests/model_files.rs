@@ -414,6 +414,7 @@ fn engine_plans_rules_and_is_thread_count_independent() {
                 max_shard: 150,
                 threads,
                 progress: &|_| {},
+                fsync: true,
             },
         )
         .unwrap();

@@ -87,6 +87,10 @@ pub struct WriteOptions<'a> {
     pub threads: usize,
     /// Called with each finished tensor's output bytes (from any thread).
     pub progress: &'a (dyn Fn(u64) + Sync),
+    /// Flush the files to disk before returning (`fsync`); off, the data
+    /// is in the page cache and reaches the disk when the kernel writes it
+    /// back (as mergekit and `safetensors` do).
+    pub fsync: bool,
 }
 
 /// Merge every tensor of `plan` into safetensors files in `dir` (which must
@@ -154,8 +158,10 @@ pub fn write_model(plan: &Plan, dir: &Path, opts: &WriteOptions<'_>) -> Result<V
     if let Some((_, e)) = first_err.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
-    for (p, f) in &files {
-        f.sync_all().map_err(ModelIoError::io(p.clone()))?;
+    if opts.fsync {
+        for (p, f) in &files {
+            f.sync_all().map_err(ModelIoError::io(p.clone()))?;
+        }
     }
     if lay.files.len() > 1 {
         let mut wm = Map::new();
