@@ -115,6 +115,7 @@ any_crdt! {
     ParquetMergeMetadata(crate::records::parquet_meta::ParquetMergeMetadata),
     ConflictRecord(crate::records::provenance::ConflictRecord),
     ConflictTopology(crate::records::provenance::ConflictTopology),
+    CrdtMergeState(crate::model::state::CrdtMergeState),
 }
 
 impl AnyCrdt {

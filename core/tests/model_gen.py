@@ -122,3 +122,49 @@ for mid, t, w, v in [("a", [1.0, 2.0], 1.0, 1), ("node-b", [[0.5, -1.25], [3.0, 
 with open(os.path.join(OUT, "model_states.json"), "w") as f:
     json.dump({"states": states, "hashes": hashes}, f)
 print(len(states), "states")
+
+# Our documents (written by `cargo test --test model_state -- --ignored
+# write_our_states`) decoded and resolved by the reference.
+ours_path = os.path.join(OUT, "model_states_ours.json")
+if os.path.exists(ours_path):
+    checked = []
+    for d in json.load(open(ours_path)):
+        s = CRDTMergeState.from_dict(d)
+        checked.append({
+            "strategy": s.strategy_name,
+            "model_ids": s.model_ids,
+            "hashes": [s.get_contribution(m).merkle_hash for m in s.model_ids],
+            "resolved": np.asarray(s.resolve(), dtype=np.float64).ravel().tolist(),
+        })
+    with open(os.path.join(OUT, "model_states_ours_checked.json"), "w") as f:
+        json.dump(checked, f)
+    print(len(checked), "of our states checked by the reference")
+
+# ContinualMerge: classic (with memory decay) and CRDT exports, stability.
+from crdt_merge.model.continual import ContinualMerge
+
+cont = []
+for strategy, budget, conv in [("weight_average", 1.0, None), ("weight_average", 0.5, None),
+                               ("weight_average", 1.0, "crdt"), ("dual_projection", 1.0, "crdt"),
+                               ("led_merge", 0.7, "crdt")]:
+    base = {"a": gen((2, 3)).tolist(), "b": gen((4,)).tolist()}
+    steps = []
+    cm = ContinualMerge(base, strategy=strategy, memory_budget=budget, convergence=conv)
+    for i in range(3):
+        m = {k: (np.asarray(v) + gen(np.asarray(v).shape, 0.3)).tolist() for k, v in base.items()}
+        name = ["x", "y", "x"][i]
+        replace = "y" if i == 2 else None
+        w = [1.0, 2.0, 0.5][i]
+        cm.absorb(m, weight=w, name=name, replace=replace)
+        steps.append({"model": m, "weight": w, "name": name, "replace": replace})
+    exp = cm.export()
+    cont.append({
+        "strategy": strategy, "memory_budget": budget, "crdt": conv == "crdt", "base": base,
+        "steps": steps,
+        "export": {k: np.asarray(v, dtype=np.float64).ravel().tolist() for k, v in exp.items()},
+        "names": list(cm._order),
+        "stability_x": cm.measure_stability("x").retention,
+    })
+with open(os.path.join(OUT, "model_continual.json"), "w") as f:
+    json.dump(cont, f)
+print(len(cont), "continual cases")

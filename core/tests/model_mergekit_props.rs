@@ -31,7 +31,7 @@ fn run(
 }
 
 fn wave(n: usize, s: f32) -> Vec<f32> {
-    (0..n).map(|i| ((i as f32 * 0.37 + s).sin())).collect()
+    (0..n).map(|i| (i as f32 * 0.37 + s).sin()).collect()
 }
 
 #[test]
@@ -73,7 +73,16 @@ fn dare_keeps_density_share_and_rescales_l1() {
     }
     // Without rescale, kept entries are unchanged.
     let p = Params::new().flag("rescale", false);
-    let raw = run("dare_linear", &[n], Some(&base), &[m.clone()], &mp, &p, 11).unwrap();
+    let raw = run(
+        "dare_linear",
+        &[n],
+        Some(&base),
+        std::slice::from_ref(&m),
+        &mp,
+        &p,
+        11,
+    )
+    .unwrap();
     for ((r, o), x) in raw.iter().zip(&out).zip(&m) {
         assert_eq!(*r != 0.0, *o != 0.0);
         if *r != 0.0 {

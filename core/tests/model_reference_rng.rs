@@ -35,6 +35,9 @@ fn key_is_seed_xor_sha256_prefix_of_name() {
     let b = r.block(7, 1, Purpose::Mask);
     assert_eq!(b, philox4x32_10([7, 0, 1, 1], r.key()));
     assert_eq!(r.uniform(7, 1, Purpose::Mask), to_unit(b[0], b[1]));
+    assert_eq!(r.key(), [0x1e5f79c2, 0x0f10b103]);
+    assert_eq!(b, [0x3e54f244, 0x5581f949, 0x70906cd8, 0x4a5ac9a3]);
+    assert_eq!(r.uniform(7, 1, Purpose::Mask), 0.2434836785155382);
 }
 
 #[test]

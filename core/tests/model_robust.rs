@@ -29,7 +29,7 @@ fn params(seed: u64) -> (Params, Vec<Params>) {
         .num("steps", 3.0)
         .num("generations", 3.0)
         .num("population_size", 4.0)
-        .flag("normalize", seed % 2 == 0);
+        .flag("normalize", seed.is_multiple_of(2));
     let mp = (0..4)
         .map(|i| {
             Params::new()

@@ -11,7 +11,7 @@ struct Example {
 
 fn examples() -> Vec<Example> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../wire-spec/");
-    let spec = ["SPEC.md", "memory.md"]
+    let spec = ["SPEC.md", "memory.md", "model.md"]
         .iter()
         .map(|f| std::fs::read_to_string(format!("{dir}{f}")).expect("read spec"))
         .collect::<Vec<_>>()

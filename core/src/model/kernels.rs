@@ -110,22 +110,49 @@ pub fn normalize(raw: &[f64]) -> Result<Vec<f64>, ModelError> {
     Ok(raw.iter().map(|w| w / total).collect())
 }
 
-/// `sum_i c[i] * xs[i]`, element-wise.
-pub fn weighted_sum(coeffs: &[f64], xs: &[Vec<f64>], d: usize) -> Vec<f64> {
-    let mut out = vec![0.0; d];
-    for (c, x) in coeffs.iter().zip(xs) {
-        for (o, v) in out.iter_mut().zip(x) {
-            *o += c * v;
+/// Elements per chunk of the element-parallel loops.
+pub const CHUNK: usize = 1 << 14;
+
+/// Run `f(start, chunk)` over consecutive `CHUNK`-sized chunks of `out`;
+/// on rayon with the `parallel` feature. Each element is computed by the
+/// same operations in the same order either way, so results are
+/// bit-identical for any thread count.
+pub fn for_chunks<T: Send>(out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync + Send) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        if out.len() > CHUNK {
+            out.par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|(i, c)| f(i * CHUNK, c));
+            return;
         }
     }
+    for (i, c) in out.chunks_mut(CHUNK).enumerate() {
+        f(i * CHUNK, c);
+    }
+}
+
+/// `sum_i c[i] * xs[i]`, element-wise (models accumulated in order).
+pub fn weighted_sum(coeffs: &[f64], xs: &[Vec<f64>], d: usize) -> Vec<f64> {
+    let mut out = vec![0.0; d];
+    for_chunks(&mut out, |start, chunk| {
+        for (c, x) in coeffs.iter().zip(xs) {
+            for (o, v) in chunk.iter_mut().zip(&x[start..]) {
+                *o += c * v;
+            }
+        }
+    });
     out
 }
 
 /// Write `f64` values into the `f32` output, rounding to nearest.
 pub fn store(out: &mut [f32], v: &[f64]) {
-    for (o, x) in out.iter_mut().zip(v) {
-        *o = *x as f32;
-    }
+    for_chunks(out, |start, chunk| {
+        for (o, x) in chunk.iter_mut().zip(&v[start..]) {
+            *o = *x as f32;
+        }
+    });
 }
 
 /// Copy an `f32` slice to the output (the reference's "one model: return it").

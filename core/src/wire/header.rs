@@ -105,6 +105,8 @@ type_tags! {
     MvRegister = 0x60, "mv_register", Codec;
     /// Hybrid logical clock (extension; not in the reference).
     HybridLogicalClock = 0x61, "hybrid_logical_clock", Codec;
+    /// Model merge state (extension; the reference's `CRDTMergeState.to_dict()` + `shadowed`, see wire-spec/model.md).
+    CrdtMergeState = 0x63, "crdt_merge_state", Codec;
     /// One agent's memory state (extension; payload is the reference's `AgentState.to_dict()`).
     AgentState = 0x64, "agent_state", Codec;
     /// Merged agent states (extension; the reference's `SharedKnowledge.to_dict()`).

@@ -109,14 +109,14 @@ pub mod families {
 }
 
 /// Deterministic members never draw: their draw source is constant.
-fn no_draw(_: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 {
+fn no_draw(_: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 + Sync {
     |_, _| 0.0
 }
 
 /// The keep-mask draw of the random members: a uniform in `[0, 1)` for
 /// (model index, element index) from the model layer's Philox RNG keyed
 /// by (seed, tensor name), stream = model index, purpose = mask.
-pub fn mask_draw(input: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 {
+pub fn mask_draw(input: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 + Sync {
     let rng = TensorRng::new(input.seed, input.tensor);
     move |model: usize, j: usize| rng.uniform(j as u64, model as u32, Purpose::Mask)
 }

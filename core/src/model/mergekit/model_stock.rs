@@ -29,39 +29,38 @@ pub(super) fn model_stock(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(),
         .iter()
         .map(|m| m.iter().zip(w0).map(|(&x, &y)| x - y).collect())
         .collect();
-    let mut lane_off: Vec<Vec<f32>> = alloc::vec![Vec::new(); k];
-    lanes.for_each(|idx| {
-        let idx: Vec<usize> = idx.collect();
-        for (l, o) in lane_off.iter_mut().zip(&offsets) {
-            l.clear();
-            l.extend(idx.iter().map(|&j| o[j]));
-        }
+    // Lanes are the whole tensor or rows of the last axis: contiguous.
+    let len = lanes.len.max(1);
+    let count = k as f32;
+    for (r, o) in out.chunks_mut(len).enumerate() {
+        let span = r * len..r * len + o.len();
+        let lane_off: Vec<&[f32]> = offsets.iter().map(|v| &v[span.clone()]).collect();
+        let norms: Vec<f32> = lane_off.iter().map(|v| norm(v)).collect();
         let mut cos_sum = 0f64;
         let mut pairs = 0usize;
         for a in 0..k {
             for b in a + 1..k {
-                let np = (norm(&lane_off[a]) * norm(&lane_off[b])).max(1e-6);
-                let d = checks::dot(&lane_off[a], &lane_off[b]);
+                let np = (norms[a] * norms[b]).max(1e-6);
+                let d = checks::dot(lane_off[a], lane_off[b]);
                 cos_sum += f64::from((d / np).clamp(-1.0, 1.0));
                 pairs += 1;
             }
         }
         let cos = (cos_sum / pairs.max(1) as f64) as f32;
-        let count = k as f32;
         let den = 1.0 + (count - 1.0) * cos;
         let t = if den.abs() < 1e-6 {
             0.0
         } else {
             (count * cos) / den
         };
-        for &j in &idx {
+        for (i, o) in o.iter_mut().enumerate() {
+            let j = span.start + i;
             let mut s = 0f32;
             for m in input.models {
                 s += m[j];
             }
-            let avg = s / count;
-            out[j] = t * avg + (1.0 - t) * w0[j];
+            *o = t * (s / count) + (1.0 - t) * w0[j];
         }
-    });
+    }
     Ok(())
 }

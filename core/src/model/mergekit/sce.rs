@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use super::checks;
 use super::task_arithmetic::sign_consensus;
 use crate::model::error::ModelError;
+use crate::model::kernels::for_chunks;
 use crate::model::strategy::MergeInput;
 
 /// Indices kept by the variance selection: the `floor(nonzero * topk)`
@@ -32,10 +33,19 @@ pub fn select_by_variance(tvs: &[Vec<f32>], n: usize, topk: f64) -> Vec<bool> {
         .collect();
     let nonzero = var.iter().filter(|&&v| v != 0.0).count();
     let keep = (nonzero as f64 * topk) as usize;
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_unstable_by(|&a, &b| var[b].total_cmp(&var[a]).then(a.cmp(&b)));
+    // Largest variance first, ties by index (variances are >= 0, so their
+    // bit patterns order like their values).
+    let mut keys: Vec<(u32, usize)> = var
+        .iter()
+        .enumerate()
+        .map(|(j, v)| (!v.to_bits(), j))
+        .collect();
+    let keep = keep.min(n);
+    if keep < n {
+        keys.select_nth_unstable(keep);
+    }
     let mut mask = alloc::vec![false; n];
-    for &j in &idx[..keep] {
+    for &(_, j) in &keys[..keep] {
         mask[j] = true;
     }
     mask
@@ -78,15 +88,19 @@ pub(super) fn sce(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelEr
     } else {
         msq.iter().map(|&m| m / total).collect()
     };
-    for (j, o) in out.iter_mut().enumerate() {
-        let keep = sign_consensus(&tvs, j);
-        let (mut s, mut ws) = (0f32, 0f32);
-        for (t, &wi) in tvs.iter().zip(&w) {
-            let e = if keep(t[j]) { wi } else { 0.0 };
-            s += t[j] * e;
-            ws += e;
+    let (tvs, w) = (&tvs, &w);
+    for_chunks(out, |start, chunk| {
+        for (i, o) in chunk.iter_mut().enumerate() {
+            let j = start + i;
+            let keep = sign_consensus(tvs, j);
+            let (mut s, mut ws) = (0f32, 0f32);
+            for (t, &wi) in tvs.iter().zip(w) {
+                let e = if keep(t[j]) { wi } else { 0.0 };
+                s += t[j] * e;
+                ws += e;
+            }
+            *o = base[j] + s / ws.max(1e-6);
         }
-        *o = base[j] + s / ws.max(1e-6);
-    }
+    });
     Ok(())
 }

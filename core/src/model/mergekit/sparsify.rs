@@ -12,6 +12,8 @@
 
 use alloc::vec::Vec;
 
+use crate::model::kernels::for_chunks;
+
 /// Which sparsification a task-arithmetic method applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sparsification {
@@ -41,11 +43,27 @@ pub fn l1(x: &[f32]) -> f32 {
     x.iter().map(|&v| f64::from(v.abs())).sum::<f64>() as f32
 }
 
-/// Indices of `x` ordered by magnitude, largest first, ties by index.
-fn by_magnitude_desc(x: &[f32]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..x.len()).collect();
-    idx.sort_unstable_by(|&a, &b| x[b].abs().total_cmp(&x[a].abs()).then(a.cmp(&b)));
-    idx
+/// Sort keys of `x` by magnitude: `(|x| bits, index)`. For finite values
+/// the bit pattern of `|x|` orders like the value, so plain integer
+/// comparisons give the magnitude order with ties by index.
+fn ascending_keys(x: &[f32]) -> Vec<(u32, usize)> {
+    x.iter()
+        .enumerate()
+        .map(|(j, v)| (v.abs().to_bits(), j))
+        .collect()
+}
+
+/// Zero every element whose index is not in `keep`.
+fn keep_only(x: &mut [f32], keep: &[(u32, usize)]) {
+    let mut mask = alloc::vec![false; x.len()];
+    for &(_, j) in keep {
+        mask[j] = true;
+    }
+    x.iter_mut().zip(&mask).for_each(|(v, &k)| {
+        if !k {
+            *v = 0.0
+        }
+    });
 }
 
 /// `magnitude`: keep `max(1, floor(density * n))` largest entries (none
@@ -58,12 +76,18 @@ pub fn magnitude(x: &mut [f32], density: f64, rescale: bool) {
         x.fill(0.0);
         return;
     }
-    let k = ((density * x.len() as f64) as usize).max(1);
+    let k = ((density * x.len() as f64) as usize).max(1).min(x.len());
     let before = l1(x);
-    let order = by_magnitude_desc(x);
-    for &j in &order[k..] {
-        x[j] = 0.0;
+    // Largest first, ties by lower index: descending magnitude bits, ascending index.
+    let mut keys: Vec<(u32, usize)> = x
+        .iter()
+        .enumerate()
+        .map(|(j, v)| (!v.abs().to_bits(), j))
+        .collect();
+    if k < keys.len() {
+        keys.select_nth_unstable(k);
     }
+    keep_only(x, &keys[..k]);
     if rescale {
         rescale_l1(x, before);
     }
@@ -89,36 +113,36 @@ pub fn magnitude_outliers(x: &mut [f32], density: f64, gamma: f64, rescale: bool
     };
     let bot = n.saturating_sub(target + top);
     let before = l1(x);
-    // Ascending by magnitude, ties by index: the reverse of `by_magnitude_desc`
-    // except that ties stay in index order.
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.sort_unstable_by(|&a, &b| x[a].abs().total_cmp(&x[b].abs()).then(a.cmp(&b)));
-    let mut keep = alloc::vec![false; n];
-    for &j in idx.iter().skip(bot).take(target) {
-        keep[j] = true;
+    // Ascending by magnitude, ties by index; keep ranks [bot, bot + target).
+    let mut keys = ascending_keys(x);
+    if bot > 0 && bot < n {
+        keys.select_nth_unstable(bot);
     }
-    x.iter_mut().zip(&keep).for_each(|(v, &k)| {
-        if !k {
-            *v = 0.0
-        }
-    });
+    let rest = &mut keys[bot.min(n)..];
+    let take = target.min(rest.len());
+    if take < rest.len() {
+        rest.select_nth_unstable(take);
+    }
+    keep_only(x, &rest[..take]);
     if rescale {
         rescale_l1(x, before);
     }
 }
 
 /// Bernoulli `random` (DARE): keep element `j` when `u(j) < density`.
-pub fn random(x: &mut [f32], density: f64, rescale: bool, u: &dyn Fn(usize) -> f64) {
+pub fn random(x: &mut [f32], density: f64, rescale: bool, u: &(dyn Fn(usize) -> f64 + Sync)) {
     if density >= 1.0 {
         return;
     }
-    let p = density as f32;
+    let p = f64::from(density as f32);
     let before = l1(x);
-    for (j, v) in x.iter_mut().enumerate() {
-        if u(j) >= f64::from(p) {
-            *v = 0.0;
+    for_chunks(x, |start, chunk| {
+        for (j, v) in chunk.iter_mut().enumerate() {
+            if u(start + j) >= p {
+                *v = 0.0;
+            }
         }
-    }
+    });
     if rescale {
         rescale_l1(x, before);
     }
@@ -141,7 +165,7 @@ pub fn della_probs(x: &[f32], shape: &[usize], density: f64, epsilon: f64) -> Ve
         for i in 0..inner {
             lane.clear();
             lane.extend((0..len).map(|j| o * len * inner + j * inner + i));
-            lane.sort_by(|&a, &b| x[a].abs().total_cmp(&x[b].abs()).then(a.cmp(&b)));
+            lane.sort_unstable_by_key(|&a| (x[a].abs().to_bits(), a));
             for (r, &j) in lane.iter().enumerate() {
                 let norm = if len > 1 {
                     (r as f32) / ((len - 1) as f32)
@@ -163,7 +187,7 @@ pub fn della_magprune(
     density: f64,
     epsilon: f64,
     rescale: bool,
-    u: &dyn Fn(usize) -> f64,
+    u: &(dyn Fn(usize) -> f64 + Sync),
 ) {
     if density >= 1.0 {
         return;
@@ -174,11 +198,13 @@ pub fn della_magprune(
     }
     let probs = della_probs(x, shape, density, epsilon);
     let before = l1(x);
-    for (j, v) in x.iter_mut().enumerate() {
-        if u(j) >= f64::from(probs[j]) {
-            *v = 0.0;
+    for_chunks(x, |start, chunk| {
+        for (j, v) in chunk.iter_mut().enumerate() {
+            if u(start + j) >= f64::from(probs[start + j]) {
+                *v = 0.0;
+            }
         }
-    }
+    });
     if rescale {
         rescale_l1(x, before);
     }

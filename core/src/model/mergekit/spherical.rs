@@ -7,7 +7,7 @@ use alloc::string::ToString;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use super::checks::{self, dot, norm};
+use super::checks::{self, norm};
 use crate::model::error::ModelError;
 use crate::model::strategy::MergeInput;
 
@@ -129,41 +129,58 @@ pub(super) fn nuslerp(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), Mod
     } else {
         Lanes::along(input.shape, input.shape.len() - 1)
     };
-    let t32 = t as f32;
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    lanes.for_each(|idx| {
-        x.clear();
-        y.clear();
-        let idx: Vec<usize> = idx.collect();
-        x.extend(idx.iter().map(|&k| v0[k]));
-        y.extend(idx.iter().map(|&k| v1[k]));
-        let nx = norm(&x).max(1e-7);
-        let ny = norm(&y).max(1e-7);
-        let c: f64 = x
-            .iter()
-            .zip(&y)
-            .map(|(&p, &q)| f64::from(p / nx) * f64::from(q / ny))
-            .sum();
-        let c = (c as f32).clamp(-1.0, 1.0);
-        let colinear = 1.0 - c * c <= 1e-16;
-        if colinear {
-            for (j, &k) in idx.iter().enumerate() {
-                out[k] = (1.0 - t32) * x[j] + t32 * y[j];
-            }
-        } else {
-            let theta = libm::acos(f64::from(c));
-            let s = libm::sin(theta);
-            let ca = (libm::sin((1.0 - t) * theta) / s) as f32;
-            let cb = (libm::sin(t * theta) / s) as f32;
-            for (j, &k) in idx.iter().enumerate() {
-                out[k] = ca * x[j] + cb * y[j];
-            }
+    if lanes.inner == 1 {
+        // Contiguous lanes: work on the slices in place.
+        let len = lanes.len.max(1);
+        for ((x, y), o) in v0.chunks(len).zip(v1.chunks(len)).zip(out.chunks_mut(len)) {
+            nuslerp_lane(t, x, y, o);
         }
-    });
+    } else {
+        let (mut x, mut y, mut o) = (Vec::new(), Vec::new(), Vec::new());
+        lanes.for_each(|idx| {
+            let idx: Vec<usize> = idx.collect();
+            x.clear();
+            y.clear();
+            x.extend(idx.iter().map(|&k| v0[k]));
+            y.extend(idx.iter().map(|&k| v1[k]));
+            o.clear();
+            o.resize(idx.len(), 0.0);
+            nuslerp_lane(t, &x, &y, &mut o);
+            for (&k, &v) in idx.iter().zip(&o) {
+                out[k] = v;
+            }
+        });
+    }
     if let Some(b) = input.base {
         out.iter_mut().zip(b).for_each(|(o, &y)| *o += y);
     }
     Ok(())
+}
+
+/// One lane of [`nuslerp`]: interpolate `x` towards `y` by `t` into `o`.
+fn nuslerp_lane(t: f64, x: &[f32], y: &[f32], o: &mut [f32]) {
+    let t32 = t as f32;
+    let nx = f64::from(norm(x).max(1e-7));
+    let ny = f64::from(norm(y).max(1e-7));
+    let c: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(&p, &q)| (f64::from(p) / nx) * (f64::from(q) / ny))
+        .sum();
+    let c = (c as f32).clamp(-1.0, 1.0);
+    if 1.0 - c * c <= 1e-16 {
+        for ((o, &p), &q) in o.iter_mut().zip(x).zip(y) {
+            *o = (1.0 - t32) * p + t32 * q;
+        }
+    } else {
+        let theta = libm::acos(f64::from(c));
+        let s = libm::sin(theta);
+        let ca = (libm::sin((1.0 - t) * theta) / s) as f32;
+        let cb = (libm::sin(t * theta) / s) as f32;
+        for ((o, &p), &q) in o.iter_mut().zip(x).zip(y) {
+            *o = ca * p + cb * q;
+        }
+    }
 }
 
 /// `multislerp`: per-model `weight` (normalized to sum 1 when
@@ -191,29 +208,28 @@ pub(super) fn multislerp(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), 
     }
     let eps = input.params.num_or("eps", 1e-8)? as f32;
     let n = input.len();
-    let tv: Vec<Vec<f32>> = input
-        .models
-        .iter()
-        .map(|m| match input.base {
-            Some(b) => m.iter().zip(b).map(|(&x, &y)| x - y).collect(),
-            None => m.to_vec(),
-        })
+    let base = input.base;
+    let tv = |i: usize, j: usize| input.models[i][j] - base.map_or(0.0, |b| b[j]);
+    let norms: Vec<f32> = (0..input.models.len())
+        .map(|i| libm::sqrt((0..n).map(|j| f64::from(tv(i, j)).powi(2)).sum::<f64>()) as f32)
         .collect();
-    let norms: Vec<f32> = tv.iter().map(|v| norm(v)).collect();
-    let units: Vec<Vec<f32>> = tv
+    // Weighted mean of the unit task vectors, M = sum_i w_i tv_i / (|tv_i| + eps).
+    let coef: Vec<f32> = w
         .iter()
         .zip(&norms)
-        .map(|(v, &nv)| v.iter().map(|&x| x / (nv + eps)).collect())
+        .map(|(&wi, &ni)| wi / (ni + eps))
         .collect();
     let mut mean = vec![0f32; n];
-    for (u, &wi) in units.iter().zip(&w) {
-        mean.iter_mut().zip(u).for_each(|(m, &x)| *m += x * wi);
+    for (j, m) in mean.iter_mut().enumerate() {
+        for (i, &c) in coef.iter().enumerate() {
+            *m += tv(i, j) * c;
+        }
     }
     let mean_norm = norm(&mean);
     if mean_norm < eps {
-        if tv.len() == 2 {
+        if input.models.len() == 2 {
             for (j, o) in out.iter_mut().enumerate() {
-                *o = tv[0][j] * w[0] + tv[1][j] * w[1] + input.base.map_or(0.0, |b| b[j]);
+                *o = tv(0, j) * w[0] + tv(1, j) * w[1] + base.map_or(0.0, |b| b[j]);
             }
             return Ok(());
         }
@@ -223,20 +239,14 @@ pub(super) fn multislerp(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), 
                 .to_string(),
         });
     }
-    mean.iter_mut().for_each(|m| *m /= mean_norm);
-    let mut tangent = vec![0f32; n];
-    for (u, &wi) in units.iter().zip(&w) {
-        let d = dot(u, &mean);
-        tangent
-            .iter_mut()
-            .zip(u.iter().zip(&mean))
-            .for_each(|(t, (&x, &m))| *t += (x - d * m) * wi);
-    }
-    let tn = norm(&tangent) + eps;
-    let (c, s) = (libm::cosf(tn), libm::sinf(tn) / tn);
+    // mergekit projects the units onto the tangent space at m = M / |M| and
+    // sums them with the same weights: T = M - (sum_i w_i u_i . m) m =
+    // M - |M| m = 0, so the exponential map returns m * cos(eps) (its
+    // output differs from this only by float rounding).
+    let c = libm::cosf(eps);
     let avg_norm = checks::sum(norms.iter().zip(&w).map(|(&a, &b)| a * b));
     for (j, o) in out.iter_mut().enumerate() {
-        *o = (mean[j] * c + tangent[j] * s) * avg_norm + input.base.map_or(0.0, |b| b[j]);
+        *o = (mean[j] / mean_norm) * c * avg_norm + base.map_or(0.0, |b| b[j]);
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use alloc::vec::Vec;
 use super::checks;
 use super::sparsify::{self, Sparsification};
 use crate::model::error::ModelError;
+use crate::model::kernels::for_chunks;
 use crate::model::strategy::MergeInput;
 
 /// One member of the family: its sparsification, consensus and defaults.
@@ -47,7 +48,7 @@ pub fn merge(
     fam: &Family,
     input: &MergeInput<'_>,
     out: &mut [f32],
-    draw: &dyn Fn(usize, usize) -> f64,
+    draw: &(dyn Fn(usize, usize) -> f64 + Sync),
 ) -> Result<(), ModelError> {
     let base = checks::base(input, fam.name)?;
     checks::finite(input)?;
@@ -99,45 +100,53 @@ pub fn merge(
     }
     let w32: Vec<f32> = weights.iter().map(|&w| w as f32).collect();
     let lam = lambda as f32;
+    let deltas = &deltas;
+    let w32 = &w32;
     if fam.consensus {
-        for (j, o) in out.iter_mut().enumerate() {
-            let keep = sign_consensus(&deltas, j);
-            let (mut mixed, mut div) = (0f32, 0f32);
-            for (d, &w) in deltas.iter().zip(&w32) {
-                if keep(d[j]) {
-                    mixed += d[j];
-                    div += w;
+        for_chunks(out, |start, chunk| {
+            for (i, o) in chunk.iter_mut().enumerate() {
+                let j = start + i;
+                let keep = sign_consensus(deltas, j);
+                let (mut mixed, mut div) = (0f32, 0f32);
+                for (d, &w) in deltas.iter().zip(w32) {
+                    if keep(d[j]) {
+                        mixed += d[j];
+                        div += w;
+                    }
                 }
+                if div == 0.0 {
+                    div = 1.0;
+                }
+                if normalize {
+                    mixed /= div;
+                }
+                if lambda != 1.0 {
+                    mixed *= lam;
+                }
+                *o = base[j] + mixed;
             }
-            if div == 0.0 {
-                div = 1.0;
-            }
-            if normalize {
-                mixed /= div;
-            }
-            if lambda != 1.0 {
-                mixed *= lam;
-            }
-            *o = base[j] + mixed;
-        }
+        });
     } else {
         let mut div = w32.iter().fold(0f32, |a, &b| a + b);
         if div.abs() < 1e-8 {
             div = 1.0;
         }
-        for (j, o) in out.iter_mut().enumerate() {
-            let mut mixed = 0f32;
-            for d in &deltas {
-                mixed += d[j];
+        for_chunks(out, |start, chunk| {
+            for (i, o) in chunk.iter_mut().enumerate() {
+                let j = start + i;
+                let mut mixed = 0f32;
+                for d in deltas {
+                    mixed += d[j];
+                }
+                if normalize {
+                    mixed /= div;
+                }
+                if lambda != 1.0 {
+                    mixed *= lam;
+                }
+                *o = base[j] + mixed;
             }
-            if normalize {
-                mixed /= div;
-            }
-            if lambda != 1.0 {
-                mixed *= lam;
-            }
-            *o = base[j] + mixed;
-        }
+        });
     }
     Ok(())
 }

@@ -175,12 +175,8 @@ pub fn genetic_merge(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), Mode
             let p1 = tournament(&mut rng);
             let p2 = tournament(&mut rng);
             let mut child = Vec::with_capacity(n);
-            for g in 0..n {
-                child.push(if rng.uniform() < 0.5 {
-                    popu[p1][g]
-                } else {
-                    popu[p2][g]
-                });
+            for (g1, g2) in popu[p1].iter().zip(&popu[p2]) {
+                child.push(if rng.uniform() < 0.5 { *g1 } else { *g2 });
             }
             for c in child.iter_mut() {
                 if rng.uniform() < mr {

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use crate::model::error::ModelError;
 use crate::model::kernels::{
-    choice, copy_first, frac_param, percentile, prepare, sign, store, weighted_sum,
+    choice, copy_first, for_chunks, frac_param, percentile, prepare, sign, store, weighted_sum,
 };
 use crate::model::rng::{Purpose, TensorRng};
 use crate::model::strategy::MergeInput;
@@ -98,16 +98,18 @@ fn dare_drop(input: &MergeInput<'_>, tvs: &[Vec<f64>], drop_rate: f64) -> Vec<Ve
     tvs.iter()
         .enumerate()
         .map(|(i, tv)| {
-            tv.iter()
-                .enumerate()
-                .map(|(j, &x)| {
-                    if rng.uniform(j as u64, i as u32, Purpose::Mask) >= drop_rate {
-                        x * rescale
+            let mut out = tv.clone();
+            for_chunks(&mut out, |start, chunk| {
+                for (k, x) in chunk.iter_mut().enumerate() {
+                    let j = (start + k) as u64;
+                    *x = if rng.uniform(j, i as u32, Purpose::Mask) >= drop_rate {
+                        *x * rescale
                     } else {
                         0.0
-                    }
-                })
-                .collect()
+                    };
+                }
+            });
+            out
         })
         .collect()
 }
@@ -164,12 +166,16 @@ pub fn della(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> 
     for (i, (w, tv)) in p.weights.iter().zip(&tvs).enumerate() {
         let mx = tv.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let mx = if mx > 0.0 { mx } else { 1.0 };
-        for (j, (&x, o)) in tv.iter().zip(merged.iter_mut()).enumerate() {
-            let dp = (drop_rate * (1.0 - x.abs() / mx) + epsilon).clamp(0.0, 1.0);
-            if rng.uniform(j as u64, i as u32, Purpose::Mask) >= dp {
-                *o += w * x * rescale;
+        for_chunks(&mut merged, |start, chunk| {
+            for (k, o) in chunk.iter_mut().enumerate() {
+                let j = start + k;
+                let x = tv[j];
+                let dp = (drop_rate * (1.0 - x.abs() / mx) + epsilon).clamp(0.0, 1.0);
+                if rng.uniform(j as u64, i as u32, Purpose::Mask) >= dp {
+                    *o += w * x * rescale;
+                }
             }
-        }
+        });
     }
     store(out, &add_base(p.base("della")?, &merged));
     Ok(())

@@ -15,7 +15,7 @@ use crate::model::strategy::MergeInput;
 
 /// `(rows, cols)` of the matrix view, or `None` for a 1-D tensor.
 fn matrix_view(shape: &[usize]) -> Option<(usize, usize)> {
-    if shape.len() <= 1 || shape.iter().any(|&s| s == 1) {
+    if shape.len() <= 1 || shape.contains(&1) {
         return None;
     }
     let rows = shape[0];
