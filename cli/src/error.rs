@@ -97,6 +97,19 @@ pub enum CliError {
         /// What was wrong.
         msg: String,
     },
+    /// A table file could not be read or written (the message names the file and place).
+    #[error("{0}")]
+    Table(#[from] crdt_merge_io::table::TableIoError),
+    /// Table inputs that cannot be merged as asked (missing key column, key
+    /// types that differ, a bad MergeQL statement); `place` names the file or
+    /// the statement position.
+    #[error("{place}: {msg}")]
+    Data {
+        /// File (and line) or `query:LINE:COL`.
+        place: String,
+        /// What was wrong.
+        msg: String,
+    },
     /// A model merge failed (model files, configs, methods).
     #[error("{0}")]
     Model(crdt_merge_io::model::ModelIoError),

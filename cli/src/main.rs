@@ -10,9 +10,11 @@ mod commands;
 mod error;
 mod files;
 mod memory;
+mod merge;
 mod migrate;
 mod model;
 mod progress;
+mod ql;
 
 use std::path::PathBuf;
 
@@ -66,6 +68,10 @@ enum Command {
     /// Agent memory tools.
     #[command(subcommand)]
     Memory(MemoryCmd),
+    /// Keyed merge of two table files (.csv, .jsonl, .json, .parquet).
+    Merge(TableMergeArgs),
+    /// Run a MergeQL statement over table files.
+    Ql(QlArgs),
     /// Model weight merges (safetensors checkpoints, mergekit configs).
     #[command(subcommand)]
     Model(ModelCmd),
@@ -77,6 +83,44 @@ enum Command {
         #[arg(short, long, value_name = "PIPELINE")]
         output: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+struct TableMergeArgs {
+    /// Table A.
+    a: PathBuf,
+    /// Table B.
+    b: PathBuf,
+    /// Key column(s), comma separated.
+    #[arg(long, value_name = "COL[,COL...]")]
+    key: String,
+    /// Conflict rule without timestamps or schema: a, b or latest.
+    #[arg(long, default_value = "latest", value_name = "a|b|latest")]
+    prefer: String,
+    /// Timestamp column for last-writer-wins (default: `_ts` when both inputs have it).
+    #[arg(long, value_name = "COL")]
+    timestamp_col: Option<String>,
+    /// Per-column strategies: the reference's `MergeSchema.to_dict()` JSON.
+    #[arg(long, value_name = "SCHEMA.json")]
+    schema: Option<PathBuf>,
+    /// Also write the provenance log (JSON) here.
+    #[arg(long, value_name = "LOG.json")]
+    provenance: Option<PathBuf>,
+    /// Output table (.csv, .jsonl, .json, .parquet).
+    #[arg(short, long, value_name = "OUT")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct QlArgs {
+    /// The statement, e.g. `MERGE a, b ON id STRATEGY salary='max'`.
+    query: String,
+    /// A source table, NAME=FILE (repeatable).
+    #[arg(long = "table", value_name = "NAME=FILE")]
+    tables: Vec<String>,
+    /// Output table (.csv, .jsonl, .json, .parquet); for EXPLAIN, the plan as JSON.
+    #[arg(short, long, value_name = "OUT")]
+    output: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,6 +264,19 @@ fn run(cli: Cli) -> Result<()> {
     let limits = cli.limits.limits();
     let cmd = match cli.command {
         Command::Wire(cmd) => cmd,
+        Command::Merge(m) => {
+            return merge::run(&merge::MergeArgs {
+                a: &m.a,
+                b: &m.b,
+                key: &m.key,
+                prefer: &m.prefer,
+                timestamp_col: m.timestamp_col.as_deref(),
+                schema: m.schema.as_deref(),
+                provenance: m.provenance.as_deref(),
+                output: &m.output,
+            })
+        }
+        Command::Ql(q) => return ql::run(&q.query, &q.tables, &q.output),
         Command::Migrate { config, output } => return migrate::migrate(&config, &output),
         Command::Model(ModelCmd::Merge(a)) => return model_merge(a),
         Command::Memory(MemoryCmd::Merge {

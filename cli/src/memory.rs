@@ -91,10 +91,15 @@ pub fn read_memories(path: &Path, bar: &indicatif::ProgressBar) -> Result<Vec<Me
             path: path.to_path_buf(),
         });
     }
+    let size = file.metadata().map_err(CliError::io(path))?.len();
     let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut out = Vec::new();
+    // Reserve for the whole file up front (memory lines are rarely under
+    // 96 bytes): a growing Vec of a million memories would copy itself
+    // into fresh pages again and again.
+    let mut out = Vec::with_capacity((size / 96).min(1 << 24) as usize);
     let mut buf = Vec::new();
     let mut line_no = 0usize;
+    let mut unreported = 0u64;
     loop {
         buf.clear();
         let n = reader
@@ -104,7 +109,11 @@ pub fn read_memories(path: &Path, bar: &indicatif::ProgressBar) -> Result<Vec<Me
             break;
         }
         line_no += 1;
-        bar.inc(n as u64);
+        unreported += n as u64;
+        if unreported >= 1 << 20 {
+            bar.inc(unreported);
+            unreported = 0;
+        }
         let text = std::str::from_utf8(&buf).map_err(|e| CliError::Line {
             path: path.to_path_buf(),
             line: line_no,
@@ -120,6 +129,7 @@ pub fn read_memories(path: &Path, bar: &indicatif::ProgressBar) -> Result<Vec<Me
             msg: e.to_string(),
         })?);
     }
+    bar.inc(unreported);
     Ok(out)
 }
 

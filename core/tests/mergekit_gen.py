@@ -22,14 +22,14 @@ DEFAULTS = {"density": 1.0, "gamma": 0.01, "epsilon": 0.15}
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "mergekit_cases.json")
 
 
-def models(seed, k, kind="randn"):
+def models(seed, k, kind="randn", shapes=SHAPES):
     """A base and k models; `kind` shapes how models relate to the base."""
     g = torch.Generator().manual_seed(seed)
-    base = {n: torch.randn(s, generator=g) for n, s in SHAPES.items()}
+    base = {n: torch.randn(s, generator=g) for n, s in shapes.items()}
     ms = []
     for i in range(k):
         m = {}
-        for n, s in SHAPES.items():
+        for n, s in shapes.items():
             noise = torch.randn(s, generator=g)
             if kind == "randn":
                 m[n] = torch.randn(s, generator=g)
@@ -44,6 +44,25 @@ def models(seed, k, kind="randn"):
                 raise ValueError(kind)
         ms.append(m)
     return base, ms
+
+
+# Edge cases on other shapes: a tensor past numpy/torch's small-size paths
+# and a single element.
+BIG = {"big.weight": (64, 48), "one": (1,)}
+EDGE_CASES = [
+    ("ties_big", "ties", True, 3, "near", {}, [{"weight": 0.5, "density": 0.2}, {"weight": 0.3, "density": 0.5}, {"weight": 0.9, "density": 0.05}]),
+    ("ties_density0", "ties", True, 2, "near", {}, [{"weight": 0.5, "density": 0.0}, {"weight": 0.3, "density": 0.5}]),
+    ("breadcrumbs_big", "breadcrumbs_ties", True, 3, "near", {"rescale": True}, [{"weight": 0.5, "density": 0.3, "gamma": 0.1}, {"weight": 0.3, "density": 0.9, "gamma": 0.2}, {"weight": 0.9, "density": 0.1}]),
+    ("ta_zero_weights", "task_arithmetic", True, 2, "near", {"normalize": True}, [{"weight": 1.0}, {"weight": -1.0}]),
+    ("sce_big", "sce", True, 3, "near", {"select_topk": 0.1}, [{}, {}, {}]),
+    ("sce_topk0", "sce", True, 2, "near", {"select_topk": 0.0}, [{}, {}]),
+    ("nuslerp_zero_sum", "nuslerp", True, 2, "near", {}, [{"weight": 1.0}, {"weight": -1.0}]),
+    ("slerp_big", "slerp", True, 1, "near", {"t": 0.65}, [{}]),
+    ("karcher_big", "karcher", False, 4, "near", {"tol": 1e-6, "max_iter": 20}, [{}, {}, {}, {}]),
+    ("model_stock_big", "model_stock", True, 4, "near", {"filter_wise": True}, [{}, {}, {}, {}]),
+    ("ram_eps", "ram", True, 3, "sparse", {"epsilon": 0.5}, [{}, {}, {}]),
+    ("dare_linear_big_d1", "dare_linear", True, 3, "near", {"lambda": 0.5}, [{"weight": 0.2}, {"weight": 0.3}, {"weight": 0.5}]),
+]
 
 
 def through_files(tmp, sd, name):
@@ -100,8 +119,9 @@ def main():
     torch.manual_seed(0)
     cases = []
     with tempfile.TemporaryDirectory() as tmp:
-        for n, (label, method, use_base, k, kind, params, mparams) in enumerate(CASES):
-            base, ms = models(1000 + n, k, kind)
+        all_cases = [c + (SHAPES,) for c in CASES] + [c + (BIG,) for c in EDGE_CASES]
+        for n, (label, method, use_base, k, kind, params, mparams, shapes) in enumerate(all_cases):
+            base, ms = models(1000 + n, k, kind, shapes)
             base = through_files(tmp, base, f"{label}_base")
             ms = [through_files(tmp, m, f"{label}_m{i}") for i, m in enumerate(ms)]
             ids = [f"m{i}" for i in range(k)]
@@ -116,7 +136,7 @@ def main():
                 kw[key] = {ids[i]: mp[key] if key in mp else DEFAULTS[key] for i, mp in enumerate(mparams)}
             out = merge_state_dicts(inputs, method, parameters=kw, base="base" if use_base else None)
             tensors = []
-            for name, shape in SHAPES.items():
+            for name, shape in shapes.items():
                 tensors.append({
                     "name": name,
                     "shape": list(shape),

@@ -249,3 +249,57 @@ fn bad_input_is_typed() {
         .unwrap();
     assert_eq!(same, good);
 }
+
+mod laws {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_adapter() -> impl Strategy<Value = (Adapter, f64)> {
+        (
+            1usize..4,
+            prop::collection::vec(-1.0f64..1.0, 2 * 4 * 3),
+            0.1f64..2.0,
+            any::<bool>(),
+        )
+            .prop_map(|(r, v, w, extra)| {
+                let pair = |off: usize| LoraPair {
+                    a: Matrix::new(r, 4, v[off..off + r * 4].to_vec()).unwrap(),
+                    b: Matrix::new(3, r, v[off + 12..off + 12 + 3 * r].to_vec()).unwrap(),
+                };
+                let mut a: Adapter = vec![("q_proj".into(), pair(0))];
+                if extra {
+                    a.push(("v_proj".into(), pair(1)));
+                }
+                (a, w)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        /// The merged adapter does not depend on the order of the adapters
+        /// (with their weights): per module, up to f32 rounding (each
+        /// adapter is harmonized on its own; the target rank is symmetric).
+        #[test]
+        fn adapter_order_does_not_matter(
+            xs in prop::collection::vec(arb_adapter(), 2..4),
+            rank in prop::sample::select(vec!["max", "min", "mean", "adaptive"]),
+        ) {
+            let lm = LoraMerge::new(LoraMergeSchema::new(&[("default", "weight_average")]).unwrap());
+            let rank = RankStrategy::parse(rank).unwrap();
+            let (ads, ws): (Vec<Adapter>, Vec<f64>) = xs.iter().cloned().unzip();
+            let (mut rads, mut rws) = (ads.clone(), ws.clone());
+            rads.reverse();
+            rws.reverse();
+            let a = lm.merge_adapters(&ads, Some(&ws), rank).unwrap();
+            let b = lm.merge_adapters(&rads, Some(&rws), rank).unwrap();
+            prop_assert_eq!(a.len(), b.len());
+            for (name, p) in &a {
+                let (_, q) = b.iter().find(|(n, _)| n == name).unwrap();
+                prop_assert_eq!((p.a.rows, p.a.cols, p.b.rows, p.b.cols), (q.a.rows, q.a.cols, q.b.rows, q.b.cols));
+                for (x, y) in p.a.data.iter().chain(&p.b.data).zip(q.a.data.iter().chain(&q.b.data)) {
+                    prop_assert!((x - y).abs() <= 1e-5 * (1.0 + y.abs()), "{}: {} vs {}", name, x, y);
+                }
+            }
+        }
+    }
+}

@@ -346,3 +346,53 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn method_functions_check_lengths_themselves() {
+    let base = vec![0.5f32; 6];
+    let models = [vec![1f32; 6], vec![2f32; 5]];
+    let mp = vec![Params::new().num("weight", 1.0); 2];
+    let p = Params::new().num("t", 0.5);
+    for m in mergekit_methods() {
+        let k = if ["slerp", "nearswap", "passthrough"].contains(&m.name) {
+            1
+        } else {
+            2
+        };
+        let good: Vec<&[f32]> = vec![&models[0]; k];
+        let input = MergeInput {
+            tensor: "x",
+            shape: &[6],
+            base: Some(&base),
+            models: &good,
+            model_params: &mp[..k],
+            params: &p,
+            seed: 0,
+        };
+        // Output of the wrong length, bypassing Method::merge_into.
+        let mut short = vec![0f32; 3];
+        assert!(
+            matches!(
+                (m.merge)(&input, &mut short),
+                Err(ModelError::ShapeMismatch { .. })
+            ),
+            "{}",
+            m.name
+        );
+        // A model of the wrong length.
+        let bad: Vec<&[f32]> = (0..k).map(|i| models[(i + 1) % 2].as_slice()).collect();
+        let input = MergeInput {
+            models: &bad,
+            ..input
+        };
+        let mut out = vec![0f32; 6];
+        assert!(
+            matches!(
+                (m.merge)(&input, &mut out),
+                Err(ModelError::ShapeMismatch { .. })
+            ),
+            "{}",
+            m.name
+        );
+    }
+}

@@ -6,3 +6,4 @@
 //! layer. std only; the core stays `no_std`.
 
 pub mod model;
+pub mod table;

@@ -8,9 +8,36 @@
 //! an explicit null. Columnar formats (CSV, Parquet) never produce `None`
 //! cells; JSON-lines rows with different key sets do.
 //!
-//! Submodules (one concern each) are added by the data-layer work:
-//! schema (MergeSchema and its strategies), merge, provenance, stream, json
-//! (merge_dicts), delta, dedup, merkle, evolution, gossip, mergeql, verify.
+//! Submodules (one concern each):
+//! - [`error`] — [`TableError`].
+//! - [`schema`] — [`MergeSchema`] and its strategies, dict/JSON form;
+//!   [`schema_wire`] — its versioned CRDT state and wire encoding (tag 0x62).
+//! - [`merge`] — the keyed record merge and its options; [`row_dedup`] — the
+//!   exact and reference fuzzy dedup passes.
+//! - [`provenance`] — merge with a conflict log.
+//! - [`stream`] — hash-join and sorted merge-join over batches.
+//! - [`json`] — deep `merge_dicts` and keyed JSON-lines merge.
+//! - [`verify`] — the law verifier for any merge function.
+//! - [`pycmp`] — the Python value semantics these rely on.
+//! - delta, dedup, merkle, evolution, gossip, mergeql: added by the other data-layer work.
+
+pub mod error;
+pub mod json;
+pub mod merge;
+pub mod provenance;
+pub mod pycmp;
+pub mod row_dedup;
+pub mod schema;
+pub mod stream;
+pub mod verify;
+
+pub use error::TableError;
+pub use json::{merge_dicts, merge_json_lines, merge_json_lines_text};
+pub use merge::{merge, merge_owned, MergeOptions, Origin, Prefer, RowDedup};
+pub use provenance::{merge_with_provenance, Conflict, ProvenanceLog, Winner};
+pub use schema::{CustomFn, CustomStrategy, MergeSchema, Strategy};
+pub use stream::{merge_sorted_stream, merge_stream, MergeStream, SortedMergeStream, StreamStats};
+pub use verify::{table_eq, verify_laws, verify_table_merge, Law, LawResult, Verification};
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -101,3 +128,10 @@ impl Table {
             .collect()
     }
 }
+pub mod dedup;
+pub mod delta;
+pub mod evolution;
+pub mod extras_error;
+pub mod gossip;
+pub mod mergeql;
+pub mod merkle;

@@ -8,9 +8,19 @@ use alloc::vec::Vec;
 use crate::model::error::ModelError;
 use crate::model::strategy::MergeInput;
 
-/// Refuse NaN or infinity in any model or the base (mergekit would spread
-/// them silently; we name the input instead).
-pub(super) fn finite(input: &MergeInput<'_>) -> Result<(), ModelError> {
+/// Check slice lengths against the shape and the output length, then
+/// refuse NaN or infinity in any model or the base (mergekit would spread
+/// them silently; we name the input instead). Every method calls this
+/// first, so calling a method's function directly is as safe as
+/// `Method::merge_into`.
+pub(super) fn finite(input: &MergeInput<'_>, out: &[f32]) -> Result<(), ModelError> {
+    input.check_shapes()?;
+    if out.len() != input.len() {
+        return Err(ModelError::ShapeMismatch {
+            tensor: input.tensor.to_string(),
+            detail: alloc::format!("output has {} elements, needs {}", out.len(), input.len()),
+        });
+    }
     let bad = |which: alloc::string::String| ModelError::NonFinite {
         tensor: input.tensor.to_string(),
         which,

@@ -11,7 +11,7 @@ use crate::model::strategy::MergeInput;
 /// `karcher` with `max_iter` (default 10) and `tol` (default 1e-5); equal
 /// weights over all models; the base is not used.
 pub(super) fn karcher(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     let max_iter = input.params.num_in("max_iter", 10.0, 0.0, 1000.0)? as usize;
     let tol = input.params.num_or("tol", 1e-5)? as f32;
     let k = input.models.len();

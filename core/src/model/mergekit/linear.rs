@@ -10,7 +10,7 @@ use crate::model::strategy::MergeInput;
 /// `linear`: `sum_i w_i x_i`, divided by `sum_i w_i` when `normalize`
 /// (default true). Every model needs a `weight`. The base is ignored.
 pub(super) fn linear(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     let normalize = input.params.flag_or("normalize", true)?;
     let weights = checks::per_model(input, "weight", None)?;
     let w: alloc::vec::Vec<f32> = weights.iter().map(|&w| w as f32).collect();
@@ -36,7 +36,7 @@ pub(super) fn linear(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), Mode
 /// `passthrough`: the single input, times its optional `scale`.
 pub(super) fn passthrough(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
     checks::exactly(input, "passthrough", 1)?;
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     let scale = match input.model_param(0).get("scale") {
         None => None,
         Some(_) => Some(input.model_param(0).num_req("scale")? as f32),

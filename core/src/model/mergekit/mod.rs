@@ -124,7 +124,7 @@ pub fn mask_draw(input: &MergeInput<'_>) -> impl Fn(usize, usize) -> f64 + Sync 
 macro_rules! gta {
     ($f:ident, $fam:expr, $draw:ident) => {
         fn $f(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
-            task_arithmetic::merge(&$fam, input, out, &$draw(input))
+            task_arithmetic::merge(&$fam, input, out, $draw(input))
         }
     };
 }

@@ -15,7 +15,7 @@ use crate::model::strategy::MergeInput;
 /// is below 1e-6 in magnitude) and the result is `t avg + (1 - t) base`.
 pub(super) fn model_stock(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
     let w0 = checks::base(input, "model_stock")?;
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     let filter_wise = input.params.flag_or("filter_wise", false)?;
     let k = input.models.len();
     let n = input.len();

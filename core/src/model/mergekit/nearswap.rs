@@ -10,7 +10,7 @@ use crate::model::strategy::MergeInput;
 pub(super) fn nearswap(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
     let a = checks::base(input, "nearswap")?;
     checks::exactly(input, "nearswap", 1)?;
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     let t = input.params.num_req("t")? as f32;
     let b = input.models[0];
     for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {

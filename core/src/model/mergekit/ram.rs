@@ -57,7 +57,7 @@ fn merge(base: &[f32], p: &Prepared, lambdas: &[f32], out: &mut [f32]) {
 /// `ram` with global `epsilon` (default 1e-5).
 pub(super) fn ram(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
     let base = checks::base(input, "ram")?;
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     let eps = input.params.num_or("epsilon", 1e-5)? as f32;
     let p = prepare(input, base, eps);
     let ones = alloc::vec![1f32; input.models.len()];
@@ -70,7 +70,7 @@ pub(super) fn ram(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelEr
 /// `1 + r * clamp(shared_i / max(unique_i, epsilon), 0, alpha)`.
 pub(super) fn ramplus_tl(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
     let base = checks::base(input, "ramplus_tl")?;
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     let eps = input.params.num_or("epsilon", 1e-5)? as f32;
     let r = input.params.num_or("r", 0.1)? as f32;
     let alpha = input.params.num_or("alpha", 0.2)? as f32;

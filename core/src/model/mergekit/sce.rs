@@ -55,7 +55,7 @@ pub fn select_by_variance(tvs: &[Vec<f32>], n: usize, topk: f64) -> Vec<bool> {
 /// (mask dtype only, no effect on values).
 pub(super) fn sce(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
     let base = checks::base(input, "sce")?;
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     input.params.flag_or("int8_mask", false)?;
     let topk = input.params.num_or("select_topk", 1.0)?;
     if input.models.is_empty() {

@@ -130,7 +130,7 @@ pub fn magnitude_outliers(x: &mut [f32], density: f64, gamma: f64, rescale: bool
 }
 
 /// Bernoulli `random` (DARE): keep element `j` when `u(j) < density`.
-pub fn random(x: &mut [f32], density: f64, rescale: bool, u: &(dyn Fn(usize) -> f64 + Sync)) {
+pub fn random<U: Fn(usize) -> f64 + Sync>(x: &mut [f32], density: f64, rescale: bool, u: U) {
     if density >= 1.0 {
         return;
     }
@@ -181,13 +181,13 @@ pub fn della_probs(x: &[f32], shape: &[usize], density: f64, epsilon: f64) -> Ve
 
 /// `della_magprune`: keep element `j` when `u(j) < probs[j]` (see
 /// [`della_probs`]); none when `density <= 0`, all when `density >= 1`.
-pub fn della_magprune(
+pub fn della_magprune<U: Fn(usize) -> f64 + Sync>(
     x: &mut [f32],
     shape: &[usize],
     density: f64,
     epsilon: f64,
     rescale: bool,
-    u: &(dyn Fn(usize) -> f64 + Sync),
+    u: U,
 ) {
     if density >= 1.0 {
         return;

@@ -18,7 +18,7 @@ use crate::model::strategy::MergeInput;
 pub(super) fn slerp(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
     let a = checks::base(input, "slerp")?;
     checks::exactly(input, "slerp", 1)?;
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     let t = input.params.num_req("t")? as f32;
     let b = input.models[0];
     let (ca, cb) = slerp_coefficients(t, a, b);
@@ -106,7 +106,7 @@ impl Lanes {
 /// vectors along axis 0 (true) or the last axis (false, default).
 pub(super) fn nuslerp(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
     checks::exactly(input, "nuslerp", 2)?;
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     let w = checks::per_model(input, "weight", None)?;
     let total = w[0] + w[1];
     let t = if total.abs() < 1e-6 {
@@ -187,7 +187,7 @@ fn nuslerp_lane(t: f64, x: &[f32], y: &[f32], o: &mut [f32]) {
 /// `normalize_weights`, default true), optional base (task vectors),
 /// `eps` (default 1e-8). One model returns that model unchanged.
 pub(super) fn multislerp(input: &MergeInput<'_>, out: &mut [f32]) -> Result<(), ModelError> {
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     let mut w: Vec<f32> = checks::per_model(input, "weight", None)?
         .iter()
         .map(|&w| w as f32)

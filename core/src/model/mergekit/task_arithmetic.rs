@@ -44,14 +44,14 @@ pub fn sign_consensus(deltas: &[Vec<f32>], j: usize) -> impl Fn(f32) -> bool {
 
 /// Merge with the family's rules; `draw(model, element)` gives uniform
 /// draws in `[0, 1)` for the random sparsifications.
-pub fn merge(
+pub fn merge<D: Fn(usize, usize) -> f64 + Sync>(
     fam: &Family,
     input: &MergeInput<'_>,
     out: &mut [f32],
-    draw: &(dyn Fn(usize, usize) -> f64 + Sync),
+    draw: D,
 ) -> Result<(), ModelError> {
     let base = checks::base(input, fam.name)?;
-    checks::finite(input)?;
+    checks::finite(input, out)?;
     input.params.flag_or("int8_mask", false)?; // mask dtype only: no effect on values
     let normalize = input.params.flag_or("normalize", fam.normalize)?;
     let rescale = input.params.flag_or("rescale", fam.rescale)?;
@@ -71,7 +71,7 @@ pub fn merge(
         match fam.sparsify {
             None => {}
             Some(Sparsification::Magnitude) => sparsify::magnitude(&mut d, density[i], rescale),
-            Some(Sparsification::Random) => sparsify::random(&mut d, density[i], rescale, &u),
+            Some(Sparsification::Random) => sparsify::random(&mut d, density[i], rescale, u),
             Some(Sparsification::MagnitudeOutliers) => {
                 if gamma[i] < 0.0 {
                     return Err(ModelError::BadParam {
@@ -91,7 +91,7 @@ pub fn merge(
                         ),
                     });
                 }
-                sparsify::della_magprune(&mut d, input.shape, p, e, rescale, &u)
+                sparsify::della_magprune(&mut d, input.shape, p, e, rescale, u)
             }
         }
         let w = weights[i] as f32;

@@ -1,0 +1,177 @@
+"""Keyed table merge benchmark: two tables of N rows (default 1,000,000),
+8 columns, 50% key overlap, JSON lines in and out.
+
+Times, in one run, for a plain merge (prefer b) and for a MergeSchema of
+mixed strategies:
+  - crdt-merge-rs: `crdt-merge merge a.jsonl b.jsonl --key id ... -o out.jsonl`,
+    end to end (process start, reading and parsing both files, merge, writing);
+  - the reference: `crdt_merge.merge(a, b, key="id", ...)` on already-loaded
+    lists of dicts (its JSON loading is not timed);
+  - Polars: read_ndjson both files, full outer join on id, per-column
+    coalesce by preference (or the schema's rule as expressions), write_ndjson,
+    end to end, in its own venv (benches/.venv-polars, created on first run).
+Usage: python benches/table_vs_reference.py [N] [--bin target/release/crdt-merge]
+(run with the reference's venv, e.g. conformance/.venv/bin/python).
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+from crdt_merge import merge
+from crdt_merge.strategies import LWW, LongestWins, MaxWins, MergeSchema, MinWins, UnionSet
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+POLARS_VENV = os.path.join(HERE, ".venv-polars")
+
+POLARS_SCRIPT = r'''
+import sys, time
+import polars as pl
+pa, pb, po, mode = sys.argv[1:5]
+t0 = time.perf_counter()
+a = pl.read_ndjson(pa)
+b = pl.read_ndjson(pb)
+t1 = time.perf_counter()
+j = a.join(b, on="id", how="full", coalesce=True, suffix="_b")
+cols = [c for c in a.columns if c != "id"]
+A, B = pl.col, lambda c: pl.col(c + "_b")
+if mode == "plain":
+    exprs = [pl.coalesce(B(c), A(c)).alias(c) for c in cols]
+else:
+    # the schema: score MaxWins, amount MinWins, tags UnionSet, name LongestWins, rest LWW on ts
+    def lww(c):
+        return (pl.when(B(c).is_null()).then(A(c)).when(A(c).is_null()).then(B(c))
+                .when(B("ts") > A("ts")).then(B(c)).when(A("ts") > B("ts")).then(A(c))
+                .when(B(c).cast(pl.Utf8) > A(c).cast(pl.Utf8)).then(B(c)).otherwise(A(c)))
+    exprs = []
+    for c in cols:
+        if c == "score":
+            e = pl.max_horizontal(A(c), B(c))
+        elif c == "amount":
+            e = pl.min_horizontal(A(c), B(c))
+        elif c == "tags":
+            e = (pl.when(A(c).is_null()).then(B(c)).when(B(c).is_null()).then(A(c))
+                 .otherwise(pl.concat_list([A(c).str.split(","), B(c).str.split(",")])
+                            .list.eval(pl.element().str.strip_chars()).list.unique().list.sort()
+                            .list.join(",")))
+        elif c == "name":
+            e = (pl.when(B(c).is_null()).then(A(c)).when(A(c).is_null()).then(B(c))
+                 .when(B(c).str.len_chars() > A(c).str.len_chars()).then(B(c))
+                 .when(A(c).str.len_chars() > B(c).str.len_chars()).then(A(c))
+                 .otherwise(lww(c)))
+        else:
+            e = lww(c)
+        exprs.append(e.alias(c))
+out = j.select([pl.col("id")] + exprs)
+t2 = time.perf_counter()
+out.write_ndjson(po)
+t3 = time.perf_counter()
+print(f"{t3 - t0:.3f} {t2 - t1:.3f} {out.height}")
+'''
+
+
+def polars_python():
+    py = os.path.join(POLARS_VENV, "bin", "python")
+    if not os.path.exists(py):
+        print("creating benches/.venv-polars (pip install polars) ...", flush=True)
+        if subprocess.run([sys.executable, "-m", "venv", POLARS_VENV]).returncode != 0:
+            return None
+        r = subprocess.run([py, "-m", "pip", "install", "-q", "polars"])
+        if r.returncode != 0:
+            return None
+    return py
+
+
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+CITIES = ["Paris", "Berlin", "Lagos", "Lima", "Osaka", "Perth", "Quito", "Oslo"]
+
+
+def make(rng, ids):
+    out = []
+    for i in ids:
+        out.append({
+            "id": i,
+            "name": rng.choice(WORDS) + " " + rng.choice(WORDS),
+            "city": rng.choice(CITIES),
+            "score": rng.randrange(0, 1000),
+            "amount": round(rng.random() * 1000, 2),
+            "active": rng.random() < 0.5,
+            "tags": ",".join(rng.sample(WORDS, 2)),
+            "ts": rng.randrange(1_700_000_000, 1_700_001_000),
+        })
+    return out
+
+
+def timed(cmd):
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    dt = time.perf_counter() - t
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr}")
+    return dt, r.stdout
+
+
+def count_lines(path):
+    with open(path, "rb") as f:
+        return sum(1 for _ in f)
+
+
+def main():
+    args = sys.argv[1:]
+    n = int(args[0]) if args and args[0].isdigit() else 1_000_000
+    binary = args[args.index("--bin") + 1] if "--bin" in args else "target/release/crdt-merge"
+    rng = random.Random(7)
+    a = make(rng, range(0, n))
+    b = make(rng, range(n // 2, n // 2 + n))
+    schema = MergeSchema(default=LWW(), score=MaxWins(), amount=MinWins(), tags=UnionSet(),
+                         name=LongestWins())
+    ppy = polars_python()
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        pa, pb, po, ps = (os.path.join(d, x) for x in ("a.jsonl", "b.jsonl", "out.jsonl", "schema.json"))
+        for path, recs in ((pa, a), (pb, b)):
+            with open(path, "w") as f:
+                for r in recs:
+                    f.write(json.dumps(r) + "\n")
+        with open(ps, "w") as f:
+            json.dump(schema.to_dict(), f)
+        size = os.path.getsize(pa) + os.path.getsize(pb)
+        print(f"2 x {n:,} rows, 8 columns, 50% key overlap, {size / 1e6:.0f} MB of JSON lines in")
+        for label, extra, mode, kw in (
+            ("merge, prefer b", ["--prefer", "b"], "plain", {"prefer": "b"}),
+            ("MergeSchema (max/min/union/longest/LWW on ts)", ["--schema", ps, "--timestamp-col", "ts"],
+             "schema", {"schema": schema, "timestamp_col": "ts"}),
+        ):
+            ours, _ = timed([binary, "merge", pa, pb, "--key", "id", *extra, "-o", po])
+            ours_rows = count_lines(po)
+            warnings.simplefilter("ignore")
+            t = time.perf_counter()
+            ref = merge(a, b, key="id", **kw)
+            ref_t = time.perf_counter() - t
+            pol = None
+            if ppy:
+                _, outp = timed([ppy, "-c", POLARS_SCRIPT, pa, pb, po, mode])
+                e2e, join, prow = outp.split()
+                pol = (float(e2e), float(join), int(prow))
+            rows.append((label, ours, ours_rows, ref_t, len(ref), pol))
+            del ref
+    print()
+    print(f"{'workload':<48} {'crdt-merge-rs (e2e)':>20} {'reference merge()':>18} {'speedup':>8} "
+          f"{'polars (e2e)':>13} {'polars join only':>17} {'vs polars':>9}")
+    for label, ours, orow, ref_t, rrow, pol in rows:
+        ps_ = f"{pol[0]:.2f} s" if pol else "n/a"
+        pj = f"{pol[1]:.2f} s" if pol else "n/a"
+        vp = f"{pol[0] / ours:.2f}x" if pol else "n/a"
+        print(f"{label:<48} {ours:>18.2f} s {ref_t:>16.2f} s {ref_t / ours:>7.1f}x {ps_:>13} {pj:>17} {vp:>9}")
+        if orow != rrow or (pol and pol[2] != orow):
+            print(f"  row counts: ours {orow}, reference {rrow}, polars {pol[2] if pol else '-'}")
+    print("\nreference timed on already-loaded lists; ours and polars include reading and writing files.")
+    print("machine shared with other jobs: figures as measured.")
+
+
+if __name__ == "__main__":
+    main()

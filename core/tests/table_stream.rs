@@ -1,0 +1,219 @@
+//! Streaming merges: same rows as `merge` (without dedup), any batch split;
+//! sort-order checks; stats with a caller's clock.
+
+use std::cell::Cell as StdCell;
+
+use crdt_merge_core::table::{
+    merge, merge_sorted_stream, merge_stream, MergeOptions, Table, TableError,
+};
+use crdt_merge_core::Value;
+use proptest::prelude::*;
+
+fn split(t: &Table, sizes: &[usize]) -> Vec<Table> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut i = 0;
+    while pos < t.rows.len() {
+        let n = sizes.get(i).copied().unwrap_or(3).max(1);
+        let end = (pos + n).min(t.rows.len());
+        out.push(Table {
+            columns: t.columns.clone(),
+            rows: t.rows[pos..end].to_vec(),
+        });
+        pos = end;
+        i += 1;
+    }
+    out
+}
+
+fn canon(ts: &[Table]) -> Vec<Value> {
+    let mut v: Vec<Value> = ts
+        .iter()
+        .flat_map(|t| t.to_dict_rows())
+        .map(|r| match r {
+            // absent and null are the same for this comparison
+            Value::Map(m) => Value::Map(
+                m.into_iter()
+                    .filter(|(_, v)| !matches!(v, Value::None))
+                    .collect(),
+            )
+            .sorted(),
+            other => other,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn table(cols: &[&str], keys: &[i64], vals: &[Option<i64>], salt: i64) -> Table {
+    Table {
+        columns: cols.iter().map(|c| c.to_string()).collect(),
+        rows: keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let mut r = vec![Some(Value::Int(*k))];
+                for c in 1..cols.len() {
+                    r.push(
+                        vals.get((i + c) % vals.len().max(1))
+                            .copied()
+                            .flatten()
+                            .map(|v| Value::Int(v + salt)),
+                    );
+                }
+                r
+            })
+            .collect(),
+    }
+}
+
+fn opts() -> MergeOptions {
+    let mut o = MergeOptions::keyed(["id"]);
+    o.dedup = false;
+    o
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    #[test]
+    fn hash_stream_gives_merge_rows(
+        ka in proptest::collection::btree_set(0i64..30, 0..20),
+        kb in proptest::collection::btree_set(0i64..30, 0..20),
+        vals in proptest::collection::vec(proptest::option::of(0i64..5), 1..8),
+        sizes in proptest::collection::vec(1usize..6, 0..10),
+        batch in 1usize..7,
+        shuffle in any::<u64>(),
+    ) {
+        let mut ka: Vec<i64> = ka.into_iter().collect();
+        let n = ka.len().max(1);
+        ka.rotate_left((shuffle as usize) % n);
+        let kb: Vec<i64> = kb.into_iter().rev().collect();
+        let a = table(&["id", "x", "y"], &ka, &vals, 0);
+        let b = table(&["id", "y", "z"], &kb, &vals, 1);
+        let o = opts();
+        let whole = merge(&a, &b, &o).unwrap();
+        let out: Vec<Table> = merge_stream(split(&a, &sizes), b.clone(), &o, batch)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        prop_assert_eq!(canon(&out), canon(&[whole]));
+    }
+
+    #[test]
+    fn sorted_stream_gives_merge_rows_in_key_order(
+        ka in proptest::collection::btree_set(0i64..30, 0..20),
+        kb in proptest::collection::btree_set(0i64..30, 0..20),
+        vals in proptest::collection::vec(proptest::option::of(0i64..5), 1..8),
+        sa in proptest::collection::vec(1usize..6, 0..10),
+        sb in proptest::collection::vec(1usize..6, 0..10),
+        batch in 1usize..7,
+    ) {
+        let ka: Vec<i64> = ka.into_iter().collect();
+        let kb: Vec<i64> = kb.into_iter().collect();
+        let a = table(&["id", "x", "y"], &ka, &vals, 0);
+        let b = table(&["id", "y", "z"], &kb, &vals, 1);
+        let o = opts();
+        let whole = merge(&a, &b, &o).unwrap();
+        let mut s = merge_sorted_stream(split(&a, &sa), split(&b, &sb), &o, batch).unwrap();
+        let out: Vec<Table> = s.by_ref().collect::<Result<_, _>>().unwrap();
+        prop_assert!(out.iter().all(|t| t.rows.len() <= batch && !t.rows.is_empty()));
+        let keys: Vec<i64> = out.iter().flat_map(|t| t.rows.iter().map(|r| r[0].as_ref().unwrap().as_int().unwrap())).collect();
+        prop_assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        prop_assert_eq!(canon(&out), canon(&[whole]));
+        let st = s.stats();
+        prop_assert_eq!(st.rows_processed, keys.len());
+        prop_assert_eq!(st.rows_merged + st.rows_unique_a + st.rows_unique_b, keys.len());
+    }
+}
+
+#[test]
+fn unsorted_input_is_an_error() {
+    let a = table(&["id", "v"], &[1, 3, 2], &[Some(1)], 0);
+    let b = table(&["id", "v"], &[1, 2], &[Some(1)], 0);
+    let r: Result<Vec<Table>, _> = merge_sorted_stream(vec![a], vec![b], &opts(), 10)
+        .unwrap()
+        .collect();
+    assert!(
+        matches!(
+            r,
+            Err(TableError::Unsorted {
+                side: "a",
+                row: 2,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn incomparable_and_null_keys_are_errors() {
+    let mut a = table(&["id", "v"], &[1, 2], &[Some(1)], 0);
+    a.rows[1][0] = Some(Value::str("x"));
+    let b = table(&["id", "v"], &[5], &[Some(1)], 0);
+    let r: Result<Vec<Table>, _> =
+        merge_sorted_stream(vec![a.clone()], vec![b.clone()], &opts(), 10)
+            .unwrap()
+            .collect();
+    assert!(
+        matches!(r, Err(TableError::IncomparableKeys { .. })),
+        "{r:?}"
+    );
+    a.rows[1][0] = Some(Value::None);
+    let r: Result<Vec<Table>, _> = merge_sorted_stream(vec![a], vec![b.clone()], &opts(), 10)
+        .unwrap()
+        .collect();
+    assert!(
+        matches!(r, Err(TableError::NullKey { side: "a", row: 1 })),
+        "{r:?}"
+    );
+    assert!(matches!(
+        merge_stream(Vec::<Table>::new(), b, &opts(), 0),
+        Err(TableError::ZeroBatchSize)
+    ));
+}
+
+#[test]
+fn batches_may_bring_new_columns() {
+    let a1 = table(&["id", "v"], &[1, 2], &[Some(1)], 0);
+    let a2 = table(&["id", "w"], &[3], &[Some(7)], 0);
+    let b = table(&["id", "v"], &[2, 3], &[Some(4)], 0);
+    let out: Vec<Table> = merge_sorted_stream(vec![a1, a2], vec![b], &opts(), 10)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[1].columns, vec!["id", "v", "w"]);
+    assert_eq!(
+        out[1].rows,
+        vec![vec![
+            Some(Value::Int(3)),
+            Some(Value::Int(4)),
+            Some(Value::Int(7))
+        ]]
+    );
+}
+
+#[test]
+fn stats_use_the_callers_clock() {
+    let t = StdCell::new(0.0);
+    let a = table(&["id", "v"], &(0..10).collect::<Vec<_>>(), &[Some(1)], 0);
+    let b = table(&["id", "v"], &(5..15).collect::<Vec<_>>(), &[Some(2)], 0);
+    let o = opts();
+    let mut s = merge_stream(split(&a, &[4]), b, &o, 4)
+        .unwrap()
+        .with_clock(|| {
+            t.set(t.get() + 0.5);
+            t.get()
+        });
+    let n: usize = s.by_ref().map(|b| b.unwrap().rows.len()).sum();
+    assert_eq!(n, 15);
+    let st = s.stats().clone();
+    assert_eq!(
+        (st.rows_merged, st.rows_unique_a, st.rows_unique_b),
+        (5, 5, 5)
+    );
+    assert_eq!(st.batches, 5); // 4+4+2 from A, then 4+1 from B
+    assert!(st.elapsed_secs > 0.0 && st.rows_per_sec() > 0.0);
+}
