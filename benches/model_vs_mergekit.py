@@ -62,7 +62,10 @@ def write_model(d, sh, seed, base, dims):
 
 
 def run(cmd, env=None):
-    """Run cmd; return (seconds, peak RSS in MiB)."""
+    """Run cmd; return (wall seconds, CPU seconds (user + sys), peak RSS in MiB).
+    Dirty pages of earlier runs are flushed first so neither tool pays for
+    the other's write-back."""
+    os.sync()
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     err = p.stderr.read()
@@ -71,7 +74,7 @@ def run(cmd, env=None):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         sys.exit(f"{cmd[0]} failed ({p.returncode}): {err.decode(errors='replace')[-2000:]}")
-    return dt, ru.ru_maxrss / 1024
+    return dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
 def load_dir(d):
@@ -155,18 +158,24 @@ def main():
             with open(d, "rb") as f:
                 while f.read(1 << 24):
                     pass
-        t_mk, rss_mk = run([mergekit, cfg, out_mk, "--no-copy-tokenizer", "--no-write-model-card"], env)
-        t_us, rss_us = run([binary, "model", "merge", "--config", cfg, "-o", out_us], env)
+        t_mk, cpu_mk, rss_mk = run([mergekit, cfg, out_mk, "--no-copy-tokenizer", "--no-write-model-card"], env)
+        t_us, cpu_us, rss_us = run([binary, "model", "merge", "--config", cfg, "-o", out_us], env)
         n_in = 4 if name == "ties" else 3
         moved = (n_in + 1) * nparams * 4  # inputs read + output written
-        rows.append((name, t_mk, t_us, rss_mk, rss_us, moved / t_us / 1e9, compare(out_us, out_mk)))
+        rows.append((name, t_mk, t_us, cpu_mk, cpu_us, rss_mk, rss_us, moved / t_us / 1e9, moved / cpu_us / 1e9,
+                     compare(out_us, out_mk)))
         shutil.rmtree(out_mk, ignore_errors=True)
         shutil.rmtree(out_us, ignore_errors=True)
     print()
-    print("| config | mergekit | crdt-merge | speed-up | peak RSS mergekit | peak RSS crdt-merge | crdt-merge GB/s moved | of memcpy |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, t_mk, t_us, rss_mk, rss_us, bw, _ in rows:
-        print(f"| {name} | {t_mk:.2f} s | {t_us:.2f} s | {t_mk / t_us:.1f}x | {rss_mk:.0f} MiB | {rss_us:.0f} MiB | {bw:.2f} | {bw / gbps:.0%} |")
+    print("| config | mergekit wall | crdt-merge wall | speed-up | mergekit CPU | crdt-merge CPU | CPU ratio | peak RSS mergekit | peak RSS crdt-merge |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, t_mk, t_us, cpu_mk, cpu_us, rss_mk, rss_us, *_ in rows:
+        print(f"| {name} | {t_mk:.2f} s | {t_us:.2f} s | {t_mk / t_us:.1f}x | {cpu_mk:.2f} s | {cpu_us:.2f} s | {cpu_mk / cpu_us:.1f}x | {rss_mk:.0f} MiB | {rss_us:.0f} MiB |")
+    print()
+    print("bytes moved = inputs read + output written; memcpy moved", f"{gbps:.2f} GB/s on one core")
+    for name, *r in rows:
+        bw, bw_cpu = r[6], r[7]
+        print(f"{name}: crdt-merge {bw:.2f} GB/s wall ({bw / gbps:.0%} of memcpy), {bw_cpu:.2f} GB/s per CPU-second ({bw_cpu / gbps:.0%})")
     print()
     for name, *_, cmp in rows:
         print(f"{name}: {cmp}")
