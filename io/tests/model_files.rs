@@ -450,3 +450,69 @@ fn engine_plans_rules_and_is_thread_count_independent() {
         "{e}"
     );
 }
+
+/// mergekit's linear runs chunk by chunk inside big tensors: the same bits
+/// as one call on the whole tensor.
+#[test]
+fn chunked_elementwise_equals_whole_tensor() {
+    use crdt_merge_core::model::strategy::{find, mergekit_methods};
+    let d = tempfile::tempdir().unwrap();
+    let n = 3 * 16 * 1024 + 77;
+    let mk = |seed: u32| -> Vec<f32> {
+        (0..n)
+            .map(|j| {
+                ((j as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) % 10_007) as f32 / 777.0
+                    - 6.0
+            })
+            .collect()
+    };
+    let data = [mk(1), mk(2)];
+    for (i, v) in data.iter().enumerate() {
+        let dir = d.path().join(format!("m{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("model.safetensors"),
+            file_bytes(&[("w", vec![n], v.clone())], Dtype::F32),
+        )
+        .unwrap();
+    }
+    let pipe = d.path().join("p.yaml");
+    std::fs::write(&pipe, "version: 1\nmethod: linear\nmodels:\n  - {name: a, path: m0}\n  - {name: b, path: m1}\nmodel_parameters:\n  a: {weight: 0.3}\n  b: {weight: 0.9}\n").unwrap();
+    let schema = ModelMergeSchema::load(&pipe).unwrap();
+    let reg = |name: &str| mergekit_methods().iter().find(|m| m.name == name);
+    let p = plan(&schema, &pipe, d.path(), &reg).unwrap();
+    let o = d.path().join("o");
+    std::fs::create_dir(&o).unwrap();
+    write_model(
+        &p,
+        &o,
+        &WriteOptions {
+            max_shard: u64::MAX,
+            threads: 2,
+            progress: &|_| {},
+            fsync: false,
+        },
+    )
+    .unwrap();
+    let ck = Checkpoint::open(&o).unwrap();
+    let (f, info) = ck.get("w").unwrap();
+    let got = f.read_f32(info).unwrap().into_owned();
+    let models: Vec<&[f32]> = data.iter().map(|v| &v[..]).collect();
+    let mp = [
+        crdt_merge_core::model::Params::new().num("weight", 0.3),
+        crdt_merge_core::model::Params::new().num("weight", 0.9),
+    ];
+    let whole = find(mergekit_methods(), "linear")
+        .unwrap()
+        .merge_vec(&MergeInput {
+            tensor: "w",
+            shape: &[n],
+            base: None,
+            models: &models,
+            model_params: &mp,
+            params: &crdt_merge_core::model::Params::new(),
+            seed: 0,
+        })
+        .unwrap();
+    assert_eq!(got, whole);
+}
