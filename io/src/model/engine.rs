@@ -186,6 +186,8 @@ pub fn write_model(plan: &Plan, dir: &Path, opts: &WriteOptions<'_>) -> Result<V
 /// Elements per chunk when an element-wise method runs chunk by chunk
 /// (inputs and output of a chunk stay in the core's cache).
 const CHUNK: usize = 16 * 1024;
+/// Elements after which a chunked merge drops the input pages it has read.
+const RELEASE_EVERY: usize = 64 * CHUNK;
 
 /// Methods whose output element `j` depends only on the inputs' elements
 /// `j` and scalar parameters: they run chunk by chunk (same result, one
@@ -242,6 +244,13 @@ fn merge_one(
             out.resize(end - start, 0.0);
             t.method.merge_into(&input, out)?;
             sink(start, out)?;
+            // Drop the input pages behind us every RELEASE_EVERY elements.
+            if end / RELEASE_EVERY != start / RELEASE_EVERY {
+                let upto = end / RELEASE_EVERY * RELEASE_EVERY;
+                for (f, info, _) in inputs.iter().chain(base.iter()) {
+                    f.release_part(info, 0, upto * info.dtype.size());
+                }
+            }
             start = end;
         }
     } else {
