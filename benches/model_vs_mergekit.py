@@ -66,15 +66,24 @@ def run(cmd, env=None):
     Dirty pages of earlier runs are flushed first so neither tool pays for
     the other's write-back."""
     os.sync()
+    # Peak RSS through /usr/bin/time: a child forked from this (large) Python
+    # process would count its parent's pages until exec.
+    rss_file = tempfile.mktemp(prefix="rss-")
+    timed = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd if os.path.exists("/usr/bin/time") else cmd
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    p = subprocess.Popen(timed, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     err = p.stderr.read()
     _, status, ru = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         sys.exit(f"{cmd[0]} failed ({p.returncode}): {err.decode(errors='replace')[-2000:]}")
-    return dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
+    rss = ru.ru_maxrss / 1024
+    if os.path.exists(rss_file):
+        with open(rss_file) as f:
+            rss = int(f.read().split()[-1]) / 1024
+        os.unlink(rss_file)
+    return dt, ru.ru_utime + ru.ru_stime, rss
 
 
 def load_dir(d):
