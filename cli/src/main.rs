@@ -171,6 +171,9 @@ struct ModelMergeArgs {
     /// Also write README.md: a model card with provenance and JSON-LD.
     #[arg(long)]
     model_card: bool,
+    /// Flush the output to disk (fsync) before renaming it into place.
+    #[arg(long)]
+    fsync: bool,
     /// Output directory (a .safetensors file for quick merges also works).
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
@@ -361,6 +364,7 @@ fn model_merge(a: ModelMergeArgs) -> Result<()> {
         max_shard: a.max_shard_size,
         threads: a.threads,
         model_card: a.model_card,
+        fsync: a.fsync,
     })
 }
 

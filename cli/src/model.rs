@@ -13,7 +13,7 @@ use crdt_merge_core::model::Method;
 use crdt_merge_io::model::card::model_card;
 use crdt_merge_io::model::engine::{copy_aux_files, output_config, write_model, WriteOptions};
 use crdt_merge_io::model::mergekit::MergekitConfig;
-use crdt_merge_io::model::plan::plan;
+use crdt_merge_io::model::plan::{plan, Resolver};
 use crdt_merge_io::model::schema::{ModelMergeSchema, ModelRef, PMap, PValue, VERSION};
 use crdt_merge_io::model::ModelIoError;
 
@@ -62,6 +62,8 @@ pub struct MergeOptions<'a> {
     pub threads: usize,
     /// Write README.md with provenance.
     pub model_card: bool,
+    /// fsync the tensor files before the rename.
+    pub fsync: bool,
 }
 
 /// mergekit's methods only (for mergekit configs: names mean mergekit's math).
@@ -178,7 +180,7 @@ pub fn merge(opts: &MergeOptions<'_>) -> Result<()> {
         ModelMergeSchema,
         PathBuf,
         PathBuf,
-        &dyn Fn(&str) -> Option<&'static Method>,
+        Resolver<'_>,
     ) = match &opts.source {
         Source::Config(p) => {
             let cfg = MergekitConfig::load(p)?;
@@ -272,6 +274,7 @@ pub fn merge(opts: &MergeOptions<'_>) -> Result<()> {
             },
             threads: opts.threads,
             progress: &tick,
+            fsync: opts.fsync,
         },
     )?;
     bar.finish_and_clear();

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crdt_merge_core::model::MergeInput;
+use crdt_merge_core::model::strategy::mergekit_methods;
+use crdt_merge_core::model::{MergeInput, Method};
 use serde_json::{json, Map, Value};
 
 use super::error::{ModelIoError, Result};
@@ -87,6 +88,10 @@ pub struct WriteOptions<'a> {
     pub threads: usize,
     /// Called with each finished tensor's output bytes (from any thread).
     pub progress: &'a (dyn Fn(u64) + Sync),
+    /// Flush the files to disk before returning (`fsync`); off, the data
+    /// is in the page cache and reaches the disk when the kernel writes it
+    /// back (as mergekit and `safetensors` do).
+    pub fsync: bool,
 }
 
 /// Merge every tensor of `plan` into safetensors files in `dir` (which must
@@ -124,20 +129,23 @@ pub fn write_model(plan: &Plan, dir: &Path, opts: &WriteOptions<'_>) -> Result<V
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(t) = plan.tensors.get(i) else { return };
                     let (fi, off) = lay.place[i];
-                    let r = merge_one(plan, t, &mut out).and_then(|()| {
-                        let (path, f) = &files[fi];
+                    let (path, f) = &files[fi];
+                    let size = t.out_dtype.size() as u64;
+                    let mut sink = |start: usize, chunk: &[f32]| -> Result<()> {
                         let data: &[u8] = if t.out_dtype == super::safetensors::Dtype::F32
                             && cfg!(target_endian = "little")
                         {
-                            bytemuck::cast_slice(&out)
+                            bytemuck::cast_slice(chunk)
                         } else {
                             bytes.clear();
-                            from_f32(&t.name, t.out_dtype, &out, &mut bytes)?;
+                            from_f32(&t.name, t.out_dtype, chunk, &mut bytes)?;
                             &bytes
                         };
-                        write_at(f, data, off).map_err(ModelIoError::io(path.clone()))?;
-                        (opts.progress)(data.len() as u64);
-                        Ok(())
+                        write_at(f, data, off + start as u64 * size)
+                            .map_err(ModelIoError::io(path.clone()))
+                    };
+                    let r = merge_one(plan, t, &mut out, &mut sink).map(|()| {
+                        (opts.progress)(t.shape.iter().product::<usize>() as u64 * size);
                     });
                     if let Err(e) = r {
                         let mut g = first_err.lock().unwrap_or_else(|p| p.into_inner());
@@ -154,8 +162,10 @@ pub fn write_model(plan: &Plan, dir: &Path, opts: &WriteOptions<'_>) -> Result<V
     if let Some((_, e)) = first_err.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(e);
     }
-    for (p, f) in &files {
-        f.sync_all().map_err(ModelIoError::io(p.clone()))?;
+    if opts.fsync {
+        for (p, f) in &files {
+            f.sync_all().map_err(ModelIoError::io(p.clone()))?;
+        }
     }
     if lay.files.len() > 1 {
         let mut wm = Map::new();
@@ -173,8 +183,29 @@ pub fn write_model(plan: &Plan, dir: &Path, opts: &WriteOptions<'_>) -> Result<V
     Ok(lay.files)
 }
 
-/// Merge one tensor into `out`.
-fn merge_one(plan: &Plan, t: &TensorPlan, out: &mut Vec<f32>) -> Result<()> {
+/// Elements per chunk when an element-wise method runs chunk by chunk
+/// (inputs and output of a chunk stay in the core's cache).
+const CHUNK: usize = 16 * 1024;
+/// Elements after which a chunked merge drops the input pages it has read.
+const RELEASE_EVERY: usize = 64 * CHUNK;
+
+/// Methods whose output element `j` depends only on the inputs' elements
+/// `j` and scalar parameters: they run chunk by chunk (same result, one
+/// pass over memory instead of one per model).
+fn elementwise(m: &'static Method) -> bool {
+    mergekit_methods()
+        .iter()
+        .any(|k| matches!(k.name, "linear" | "passthrough") && std::ptr::eq(k, m))
+}
+
+/// Merge one tensor, handing the result to `sink(first element, values)`
+/// (whole, or chunk by chunk for element-wise methods). `out` is scratch.
+fn merge_one(
+    plan: &Plan,
+    t: &TensorPlan,
+    out: &mut Vec<f32>,
+    sink: &mut dyn FnMut(usize, &[f32]) -> Result<()>,
+) -> Result<()> {
     let read = |(m, n): &(usize, String)| -> Result<_> {
         let (f, info) = plan.checkpoints[*m].get(n)?;
         Ok((f, info, f.read_f32(info)?))
@@ -190,18 +221,53 @@ fn merge_one(plan: &Plan, t: &TensorPlan, out: &mut Vec<f32>) -> Result<()> {
         }
     }
     let slices: Vec<&[f32]> = inputs.iter().map(|(_, _, d)| &**d).collect();
-    let input = MergeInput {
-        tensor: &t.name,
-        shape: &t.shape,
-        base: base.as_ref().map(|(_, _, d)| &**d),
-        models: &slices,
-        model_params: &t.model_params,
-        params: &t.params,
-        seed: t.seed,
-    };
-    out.clear();
-    out.resize(input.len(), 0.0);
-    t.method.merge_into(&input, out)?;
+    let base_slice = base.as_ref().map(|(_, _, d)| &**d);
+    let n: usize = t.shape.iter().product();
+    if elementwise(t.method) && n > CHUNK {
+        let mut part: Vec<&[f32]> = Vec::with_capacity(slices.len());
+        let mut start = 0;
+        while start < n {
+            let end = (start + CHUNK).min(n);
+            part.clear();
+            part.extend(slices.iter().map(|s| &s[start..end]));
+            let shape = [end - start];
+            let input = MergeInput {
+                tensor: &t.name,
+                shape: &shape,
+                base: base_slice.map(|b| &b[start..end]),
+                models: &part,
+                model_params: &t.model_params,
+                params: &t.params,
+                seed: t.seed,
+            };
+            out.clear();
+            out.resize(end - start, 0.0);
+            t.method.merge_into(&input, out)?;
+            sink(start, out)?;
+            // Drop the input pages behind us every RELEASE_EVERY elements.
+            if end / RELEASE_EVERY != start / RELEASE_EVERY {
+                let upto = end / RELEASE_EVERY * RELEASE_EVERY;
+                for (f, info, _) in inputs.iter().chain(base.iter()) {
+                    f.release_part(info, 0, upto * info.dtype.size());
+                }
+            }
+            start = end;
+        }
+    } else {
+        let input = MergeInput {
+            tensor: &t.name,
+            shape: &t.shape,
+            base: base_slice,
+            models: &slices,
+            model_params: &t.model_params,
+            params: &t.params,
+            seed: t.seed,
+        };
+        out.clear();
+        out.resize(n, 0.0);
+        t.method.merge_into(&input, out)?;
+        sink(0, out)?;
+    }
     for (f, info, _) in inputs.iter().chain(base.iter()) {
         f.release(info);
     }

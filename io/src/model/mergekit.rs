@@ -424,7 +424,6 @@ impl MergekitConfig {
         let ckrefs: Vec<&Checkpoint> = cks.iter().collect();
         let specs = enumerate(&ckrefs, &listed, base.unwrap_or(0), slice_idx.as_deref())?;
         // Resolve every parameter of every output tensor.
-        type Assign = (PMap, BTreeMap<String, PMap>);
         let mut assigns: Vec<Assign> = Vec::with_capacity(specs.len());
         for spec in &specs {
             let (slice_params, sources): (&Settings, Vec<&InputModel>) = match &self.slices {
@@ -470,56 +469,44 @@ impl MergekitConfig {
             assigns.push((g, per));
         }
         // The most common assignment becomes the default; the rest become rules.
-        let mut counts: Vec<(usize, usize)> = Vec::new(); // (first index, count)
-        for i in 0..assigns.len() {
-            match counts.iter_mut().find(|(j, _)| assigns[*j] == assigns[i]) {
-                Some(c) => c.1 += 1,
-                None => counts.push((i, 1)),
+        let all: Vec<&Assign> = assigns.iter().collect();
+        let default = if all.is_empty() {
+            Assign::default()
+        } else {
+            most_common(&all).clone()
+        };
+        // Per output layer: the layer's most common assignment becomes one
+        // rule (`model.layers.5`), the layer's other tensors rules of their
+        // own on top of it; non-layer tensors that differ get their own rule.
+        let layer_of = |n: &str| split_layer(n).map(|(p, i, _)| format!("{p}{i}"));
+        let mut groups: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let key = layer_of(&spec.name);
+            match groups.iter_mut().find(|(k, _)| key.is_some() && *k == key) {
+                Some(g) => g.1.push(i),
+                None => groups.push((key, vec![i])),
             }
         }
-        let default = counts
-            .iter()
-            .max_by_key(|(j, c)| (*c, usize::MAX - j))
-            .map(|(j, _)| assigns[*j].clone())
-            .unwrap_or_default();
         let mut rules = Vec::new();
-        let mut i = 0;
-        while i < specs.len() {
-            if assigns[i] == default {
-                i += 1;
+        for (key, members) in &groups {
+            let Some(layer) = key else {
+                for &i in members {
+                    if assigns[i] != default {
+                        rules.push(rule_for(&specs[i].name, &default, &assigns[i]));
+                    }
+                }
                 continue;
+            };
+            let idx: Vec<&Assign> = members.iter().map(|&i| &assigns[i]).collect();
+            let common = most_common(&idx).clone();
+            if common != default {
+                rules.push(rule_for(layer, &default, &common));
             }
-            // A run of tensors of the same output layer with the same assignment
-            // (and no other tensor of that layer elsewhere) becomes one rule.
-            let layer = split_layer(&specs[i].name).map(|(p, n, _)| format!("{p}{n}"));
-            let mut j = i + 1;
-            if let Some(l) = &layer {
-                while j < specs.len()
-                    && split_layer(&specs[j].name)
-                        .map(|(p, n, _)| format!("{p}{n}"))
-                        .as_ref()
-                        == Some(l)
-                {
-                    j += 1;
-                }
-                let whole = specs
-                    .iter()
-                    .filter(|s| {
-                        split_layer(&s.name)
-                            .map(|(p, n, _)| format!("{p}{n}"))
-                            .as_ref()
-                            == Some(l)
-                    })
-                    .count()
-                    == j - i;
-                if whole && assigns[i..j].iter().all(|a| *a == assigns[i]) {
-                    rules.push(rule_for(l, &default, &assigns[i]));
-                    i = j;
-                    continue;
+            for &i in members {
+                if assigns[i] != common {
+                    rules.push(rule_for(&specs[i].name, &common, &assigns[i]));
                 }
             }
-            rules.push(rule_for(&specs[i].name, &default, &assigns[i]));
-            i += 1;
         }
         let mref = |k: usize| ModelRef {
             name: refs[k].clone(),
@@ -555,6 +542,26 @@ impl MergekitConfig {
             seed: 0,
         })
     }
+}
+
+/// Resolved parameters of one tensor: method-wide, and per model.
+type Assign = (PMap, BTreeMap<String, PMap>);
+
+/// The most frequent element (the first one among equally frequent).
+fn most_common<'a>(items: &[&'a Assign]) -> &'a Assign {
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for i in 0..items.len() {
+        match counts.iter_mut().find(|(j, _)| items[*j] == items[i]) {
+            Some(c) => c.1 += 1,
+            None => counts.push((i, 1)),
+        }
+    }
+    let best = counts
+        .iter()
+        .max_by_key(|(j, c)| (*c, usize::MAX - j))
+        .map(|(j, _)| *j)
+        .unwrap_or(0);
+    items[best]
 }
 
 /// A rule giving tensors matching `pattern` the assignment `a` in place of `default`.

@@ -242,10 +242,10 @@ pub fn plan(
     let out_layers = slices
         .as_ref()
         .map(|ss| ss.iter().map(|s| s[0].1[1] - s[0].1[0]).sum());
-    let out_dtype = match &schema.out_dtype {
-        Some(d) => Some(Dtype::parse_torch(d).expect("validated")),
-        None => None,
-    };
+    let out_dtype = schema
+        .out_dtype
+        .as_ref()
+        .map(|d| Dtype::parse_torch(d).expect("validated"));
     let find_method = |name: &str| {
         resolve(name).ok_or_else(|| {
             ModelIoError::config(

@@ -206,9 +206,15 @@ impl SafeTensors {
     /// Tell the kernel the pages of `t` are no longer needed, so a merge
     /// over many large models keeps only the tensors in flight resident.
     pub fn release(&self, t: &TensorInfo) {
+        self.release_part(t, 0, t.end - t.begin);
+    }
+    /// [`SafeTensors::release`] for bytes `[from, to)` of `t`'s data only
+    /// (whole pages inside the range).
+    pub fn release_part(&self, t: &TensorInfo, from: usize, to: usize) {
         let page = 4096;
-        let start = (self.data_start + t.begin).div_ceil(page) * page;
-        let end = ((self.data_start + t.end) / page) * page;
+        let to = to.min(t.end - t.begin);
+        let start = (self.data_start + t.begin + from).div_ceil(page) * page;
+        let end = ((self.data_start + t.begin + to) / page) * page;
         if end > start {
             // SAFETY: the map is a read-only file mapping: dropped pages are
             // read back from the file on the next access, so no data is lost

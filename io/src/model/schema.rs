@@ -192,7 +192,7 @@ impl ModelMergeSchema {
             }
         }
         let known = |n: &str| names.contains(&n);
-        for (m, _) in &self.model_parameters {
+        for m in self.model_parameters.keys() {
             if !known(m) {
                 return Err((
                     m.clone(),
@@ -201,7 +201,7 @@ impl ModelMergeSchema {
             }
         }
         for r in &self.rules {
-            for (m, _) in &r.model_parameters {
+            for m in r.model_parameters.keys() {
                 if !known(m) {
                     return Err((
                         m.clone(),
