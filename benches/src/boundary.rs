@@ -102,7 +102,7 @@ fn rows_json(start: usize, count: usize) -> String {
         }
         s.push_str(&format!(
             "{{\"id\": {i}, \"name\": \"user{}\", \"city\": \"c{}\", \"score\": {}.5, \"qty\": {}, \"price\": {}.25, \"flag\": {}, \"note\": \"n{}\"}}",
-            i % 1000, i % 37, i % 100, (i * 7 + start) % 50, i % 999, if (i + start) % 2 == 0 { "true" } else { "false" }, (i + start) % 11
+            i % 1000, i % 37, i % 100, (i * 7 + start) % 50, i % 999, if (i + start).is_multiple_of(2) { "true" } else { "false" }, (i + start) % 11
         ));
     }
     s.push(']');

@@ -32,7 +32,7 @@ fn rows(n: usize, offset: usize, salt: usize) -> Table {
                 Some(Value::Int(((i * 7 + salt) % 1000) as i64)),
                 Some(Value::Float((i % 997) as f64 / 4.0 + salt as f64)),
                 Some(Value::Str(format!("city{}", (i + salt) % 300))),
-                Some(Value::Bool((i + salt) % 3 == 0)),
+                Some(Value::Bool((i + salt).is_multiple_of(3))),
                 Some(Value::Int(((i * 13) % 101) as i64)),
                 Some(Value::Str(format!("n{}", (i * 31 + salt) % 10007))),
             ]

@@ -25,7 +25,7 @@ impl From<ModelError> for CrdtError {
 }
 
 fn f32s(bytes: &[u8], what: &str) -> R<Vec<f32>> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(arg(format!(
             "{what}: {} bytes is not a whole number of float32",
             bytes.len()
@@ -38,7 +38,7 @@ fn f32s(bytes: &[u8], what: &str) -> R<Vec<f32>> {
 }
 
 fn f64s(bytes: &[u8], what: &str) -> R<Vec<f64>> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(arg(format!(
             "{what}: {} bytes is not a whole number of float64",
             bytes.len()
