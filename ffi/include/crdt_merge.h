@@ -357,6 +357,25 @@ CmStatus cm_memory_merge(const char *jsonl_a,
                          struct CmError *err);
 
 /**
+ * Keyed merge of two record lists (the reference's `merge()`): `rows_a` and
+ * `rows_b` are JSON arrays of objects; `options_json` (NULL or empty for
+ * defaults) a JSON object with optional keys `key` (string or list),
+ * `prefer` ("a", "b", "latest"), `timestamp_col`, `schema` (the reference's
+ * `MergeSchema.to_dict()`), `dedup`, `fuzzy_dedup`, `fuzzy_threshold`. On
+ * success `*out_rows_json` holds the merged rows as a JSON array. Bad rows,
+ * options or schemas fail with CM_STATUS_INVALID_ARGUMENT (category
+ * "table" for merge rules such as a missing key column).
+ */
+CmStatus cm_merge_records(const char *rows_a,
+                          size_t len_a,
+                          const char *rows_b,
+                          size_t len_b,
+                          const char *options_json,
+                          size_t options_len,
+                          struct CmString *out_rows_json,
+                          struct CmError *err);
+
+/**
  * Panics inside the library on purpose, to test that bindings see
  * CM_STATUS_PANIC (category "panic") and that nothing crosses the boundary.
  */

@@ -832,6 +832,124 @@ pub unsafe extern "C" fn cm_memory_merge(
     })
 }
 
+// ---------------------------------------------------------------- records
+
+fn table_failure(e: crdt_merge_core::table::TableError) -> Failure {
+    Failure {
+        status: CmStatus::InvalidArgument,
+        category: "table".into(),
+        message: e.to_string(),
+    }
+}
+
+fn record_options(text: &str) -> Result<crdt_merge_core::table::MergeOptions, Failure> {
+    use crdt_merge_core::table::{MergeOptions, MergeSchema, Prefer};
+    let mut o = MergeOptions::default();
+    if text.trim().is_empty() {
+        return Ok(o);
+    }
+    let Value::Map(entries) =
+        json::parse(text).map_err(|e| Failure::invalid(format!("options_json: {e}")))?
+    else {
+        return Err(Failure::invalid("options_json must be a JSON object"));
+    };
+    for (k, v) in entries {
+        let Value::Str(k) = k else {
+            return Err(Failure::invalid("option names must be strings"));
+        };
+        match (k.as_str(), v) {
+            ("key", Value::Str(s)) => o.key = vec![s],
+            ("key", Value::List(items)) => {
+                o.key = items
+                    .into_iter()
+                    .map(|x| match x {
+                        Value::Str(s) => Ok(s),
+                        _ => Err(Failure::invalid("key columns must be strings")),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            ("key", Value::None) => o.key.clear(),
+            ("prefer", Value::Str(s)) => o.prefer = Prefer::parse(&s).map_err(table_failure)?,
+            ("timestamp_col", Value::Str(s)) => o.timestamp_col = Some(s),
+            ("timestamp_col", Value::None) => o.timestamp_col = None,
+            ("schema", Value::None) => o.schema = None,
+            ("schema", d) => o.schema = Some(MergeSchema::from_dict(&d).map_err(table_failure)?),
+            ("dedup", Value::Bool(b)) => o.dedup = b,
+            ("fuzzy_dedup", Value::Bool(b)) => o.fuzzy_dedup = b,
+            ("fuzzy_threshold", x) => {
+                o.fuzzy_threshold = x
+                    .as_f64()
+                    .filter(|t| (0.0..=1.0).contains(t))
+                    .ok_or_else(|| Failure::invalid("fuzzy_threshold must be a number in [0, 1]"))?
+            }
+            (other, _) => {
+                return Err(Failure::invalid(format!(
+                    "unknown or mistyped option {other:?}; known: key, prefer, timestamp_col, schema, dedup, fuzzy_dedup, fuzzy_threshold"
+                )))
+            }
+        }
+    }
+    Ok(o)
+}
+
+fn record_rows(text: &str, which: &str) -> Result<crdt_merge_core::table::Table, Failure> {
+    match json::parse(text).map_err(|e| Failure::invalid(format!("{which}: {e}")))? {
+        Value::List(rows) => {
+            for (i, r) in rows.iter().enumerate() {
+                match r {
+                    Value::Map(m) if m.iter().all(|(k, _)| matches!(k, Value::Str(_))) => {}
+                    _ => {
+                        return Err(Failure::invalid(format!(
+                            "{which}[{i}] is not an object with string keys"
+                        )))
+                    }
+                }
+            }
+            Ok(crdt_merge_core::table::Table::from_dict_rows(&rows))
+        }
+        _ => Err(Failure::invalid(format!(
+            "{which} must be a JSON array of objects"
+        ))),
+    }
+}
+
+/// Keyed merge of two record lists (the reference's `merge()`): `rows_a` and
+/// `rows_b` are JSON arrays of objects; `options_json` (NULL or empty for
+/// defaults) a JSON object with optional keys `key` (string or list),
+/// `prefer` ("a", "b", "latest"), `timestamp_col`, `schema` (the reference's
+/// `MergeSchema.to_dict()`), `dedup`, `fuzzy_dedup`, `fuzzy_threshold`. On
+/// success `*out_rows_json` holds the merged rows as a JSON array. Bad rows,
+/// options or schemas fail with CM_STATUS_INVALID_ARGUMENT (category
+/// "table" for merge rules such as a missing key column).
+#[no_mangle]
+pub unsafe extern "C" fn cm_merge_records(
+    rows_a: *const c_char,
+    len_a: usize,
+    rows_b: *const c_char,
+    len_b: usize,
+    options_json: *const c_char,
+    options_len: usize,
+    out_rows_json: *mut CmString,
+    err: *mut CmError,
+) -> CmStatus {
+    guard(err, || {
+        let a = unsafe { text(rows_a, len_a, "rows_a")? };
+        let b = unsafe { text(rows_b, len_b, "rows_b")? };
+        let o = unsafe { text(options_json, options_len, "options_json")? };
+        check_out(out_rows_json, "out_rows_json")?;
+        let opts = record_options(o)?;
+        let t = crdt_merge_core::table::merge_owned(
+            record_rows(a, "rows_a")?,
+            record_rows(b, "rows_b")?,
+            &opts,
+        )
+        .map_err(table_failure)?;
+        let out = json::to_string(&Value::List(t.to_dict_rows())).map_err(encode_failure)?;
+        unsafe { ptr::write(out_rows_json, string_from(out)) };
+        Ok(())
+    })
+}
+
 // ---------------------------------------------------------------- testing
 
 /// Panics inside the library on purpose, to test that bindings see
@@ -935,6 +1053,62 @@ mod tests {
             CmStatus::Merge
         );
         assert_eq!(s(&e.category), "empty");
+        unsafe { cm_error_free(&mut e) };
+    }
+
+    #[test]
+    fn merge_records() {
+        let a = r#"[{"id": 1, "x": 1, "_ts": 1}, {"id": 2, "x": 5}]"#;
+        let b = r#"[{"id": 1, "x": 2, "_ts": 2}, {"id": 3, "x": 7}]"#;
+        let o = r#"{"key": "id"}"#;
+        let (mut out, mut e) = (EMPTY_STRING, zero_err());
+        let st = unsafe {
+            cm_merge_records(
+                a.as_ptr().cast(),
+                a.len(),
+                b.as_ptr().cast(),
+                b.len(),
+                o.as_ptr().cast(),
+                o.len(),
+                &mut out,
+                &mut e,
+            )
+        };
+        assert_eq!(st, CmStatus::Ok);
+        let rows = json::parse(s(&out)).unwrap();
+        assert_eq!(rows.as_list().map(|l| l.len()), Some(3));
+        assert!(s(&out).contains("\"x\": 2"), "{}", s(&out));
+        unsafe { cm_string_free(&mut out) };
+        let bad = r#"[{"y": 1}]"#;
+        let st = unsafe {
+            cm_merge_records(
+                bad.as_ptr().cast(),
+                bad.len(),
+                b.as_ptr().cast(),
+                b.len(),
+                o.as_ptr().cast(),
+                o.len(),
+                &mut out,
+                &mut e,
+            )
+        };
+        assert_eq!(st, CmStatus::InvalidArgument);
+        assert_eq!(s(&e.category), "table");
+        unsafe { cm_error_free(&mut e) };
+        let o = r#"{"key": "id", "prefer": "sideways"}"#;
+        let st = unsafe {
+            cm_merge_records(
+                a.as_ptr().cast(),
+                a.len(),
+                b.as_ptr().cast(),
+                b.len(),
+                o.as_ptr().cast(),
+                o.len(),
+                &mut out,
+                &mut e,
+            )
+        };
+        assert_eq!(st, CmStatus::InvalidArgument);
         unsafe { cm_error_free(&mut e) };
     }
 

@@ -1,6 +1,7 @@
 package crdtmerge
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -256,5 +257,36 @@ func TestConcurrentSharedHandle(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestMergeRecords(t *testing.T) {
+	a := []map[string]any{{"id": 1, "x": 1, "_ts": 1}, {"id": 2, "x": 5}}
+	b := []map[string]any{{"id": 1, "x": 2, "_ts": 2}, {"id": 3, "x": 7}}
+	rows, err := MergeRecords(a, b, &RecordOptions{Key: []string{"id"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("got %d rows: %v", len(rows), rows)
+	}
+	for _, r := range rows {
+		if r["id"].(json.Number).String() == "1" && r["x"].(json.Number).String() != "2" {
+			t.Errorf("row 1 kept x=%v, want the later write 2", r["x"])
+		}
+	}
+	schema := map[string]any{"x": map[string]any{"strategy": "MaxWins"}, "__default__": map[string]any{"strategy": "LWW"}}
+	rows, err = MergeRecords([]map[string]any{{"id": 1, "x": 9}}, []map[string]any{{"id": 1, "x": 3}}, &RecordOptions{Key: []string{"id"}, Schema: schema})
+	if err != nil || len(rows) != 1 || rows[0]["x"].(json.Number).String() != "9" {
+		t.Fatalf("MaxWins: %v %v", rows, err)
+	}
+	_, err = MergeRecords([]map[string]any{{"y": 1}}, b, &RecordOptions{Key: []string{"id"}})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeInvalidArgument || e.Category != "table" || !strings.Contains(e.Message, "id") {
+		t.Fatalf("missing key column: %v", err)
+	}
+	_, err = MergeRecords(a, b, &RecordOptions{Key: []string{"id"}, Prefer: "sideways"})
+	if !errors.As(err, &e) {
+		t.Fatalf("bad prefer: %v", err)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 )
@@ -386,6 +387,70 @@ func MemoryMerge(jsonlA, jsonlB string, opts *MemoryOptions) (jsonl string, mani
 		return "", "", err
 	}
 	return takeString(&outL), takeString(&outM), nil
+}
+
+// RecordOptions are the reference merge() options of MergeRecords. Schema is
+// the reference's MergeSchema.to_dict() form, e.g.
+// {"price": {"strategy": "MaxWins"}, "__default__": {"strategy": "LWW"}}.
+type RecordOptions struct {
+	Key            []string       `json:"key,omitempty"`
+	Prefer         string         `json:"prefer,omitempty"`
+	TimestampCol   string         `json:"timestamp_col,omitempty"`
+	Schema         map[string]any `json:"schema,omitempty"`
+	Dedup          *bool          `json:"dedup,omitempty"`
+	FuzzyDedup     bool           `json:"fuzzy_dedup,omitempty"`
+	FuzzyThreshold *float64       `json:"fuzzy_threshold,omitempty"`
+}
+
+// MergeRecords is the keyed record merge (the reference's merge()): rows are
+// JSON objects; the merged rows come back in the same form.
+func MergeRecords(a, b []map[string]any, opts *RecordOptions) ([]map[string]any, error) {
+	enc := func(v any) (string, error) {
+		out, err := json.Marshal(v)
+		if err != nil {
+			return "", &Error{Code: CodeInvalidArgument, Category: "invalid_argument", Message: err.Error()}
+		}
+		return string(out), nil
+	}
+	if a == nil {
+		a = []map[string]any{}
+	}
+	if b == nil {
+		b = []map[string]any{}
+	}
+	ta, err := enc(a)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := enc(b)
+	if err != nil {
+		return nil, err
+	}
+	to := ""
+	if opts != nil {
+		if to, err = enc(opts); err != nil {
+			return nil, err
+		}
+	}
+	var e C.CmError
+	var out C.CmString
+	pa, na := strPtr(ta)
+	pb, nb := strPtr(tb)
+	po, no := strPtr(to)
+	err = check(C.cm_merge_records(pa, na, pb, nb, po, no, &out, &e), &e)
+	runtime.KeepAlive(ta)
+	runtime.KeepAlive(tb)
+	runtime.KeepAlive(to)
+	if err != nil {
+		return nil, err
+	}
+	var rows []map[string]any
+	d := json.NewDecoder(strings.NewReader(takeString(&out)))
+	d.UseNumber()
+	if err := d.Decode(&rows); err != nil {
+		return nil, &Error{Code: CodeEncode, Category: "json", Message: err.Error()}
+	}
+	return rows, nil
 }
 
 // debugPanic makes the library panic on purpose (tests the PANIC path).
