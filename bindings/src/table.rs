@@ -92,22 +92,7 @@ fn options(o: &RecordMergeOptions) -> R<MergeOptions> {
 }
 
 fn rows_in(text: &str, side: &str) -> R<Table> {
-    match json::parse(text)? {
-        Value::List(rows) => {
-            for (i, r) in rows.iter().enumerate() {
-                match r {
-                    Value::Map(m) if m.iter().all(|(k, _)| matches!(k, Value::Str(_))) => {}
-                    _ => {
-                        return Err(arg(format!(
-                            "{side}[{i}] is not an object with string keys"
-                        )))
-                    }
-                }
-            }
-            Ok(Table::from_dict_rows(&rows))
-        }
-        _ => Err(arg(format!("{side} must be a JSON array of objects"))),
-    }
+    Ok(Table::from_record_list(&json::parse(text)?, side)?)
 }
 
 fn rows_out(t: &Table) -> R<String> {

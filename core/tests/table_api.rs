@@ -238,3 +238,35 @@ fn documented_deviations() {
     let p = MergeSchema::from_json(r#"{"__default__": {"strategy": "Priority"}}"#).unwrap();
     assert_eq!(p.default, Strategy::Priority { order: vec![] });
 }
+
+#[test]
+fn options_and_rows_from_values() {
+    use crdt_merge_core::json::parse;
+    use crdt_merge_core::table::{MergeOptions, Prefer, Table, TableError};
+    let o = MergeOptions::from_value(
+        &parse(r#"{"key": ["id", "r"], "prefer": "b", "timestampCol": "ts", "fuzzy_threshold": 0.5, "schema": {"x": {"strategy": "MaxWins"}}}"#).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(o.key, ["id", "r"]);
+    assert_eq!(o.prefer, Prefer::B);
+    assert_eq!(o.timestamp_col.as_deref(), Some("ts"));
+    assert_eq!(o.fuzzy_threshold, 0.5);
+    assert!(o.schema.is_some());
+    for (bad, what) in [
+        (r#"{"colour": 1}"#, "colour"),
+        (r#"{"dedup": "yes"}"#, "dedup"),
+        (r#"{"fuzzy_threshold": 2}"#, "threshold"),
+        (r#"{"prefer": "x"}"#, "x"),
+        (r#"{"schema": {"x": {"strategy": "Bogus"}}}"#, "Bogus"),
+    ] {
+        let e = MergeOptions::from_value(&parse(bad).unwrap()).unwrap_err();
+        assert!(e.to_string().contains(what), "{bad}: {e}");
+    }
+    let t = Table::from_record_list(&parse(r#"[{"id": 1}, {"id": 2, "x": null}]"#).unwrap(), "a")
+        .unwrap();
+    assert_eq!(t.columns, ["id", "x"]);
+    assert!(
+        matches!(Table::from_record_list(&parse("[1]").unwrap(), "a"), Err(TableError::BadRows(m)) if m.contains("a[0]"))
+    );
+    assert!(Table::from_record_list(&parse("{}").unwrap(), "b").is_err());
+}

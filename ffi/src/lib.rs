@@ -843,74 +843,16 @@ fn table_failure(e: crdt_merge_core::table::TableError) -> Failure {
 }
 
 fn record_options(text: &str) -> Result<crdt_merge_core::table::MergeOptions, Failure> {
-    use crdt_merge_core::table::{MergeOptions, MergeSchema, Prefer};
-    let mut o = MergeOptions::default();
     if text.trim().is_empty() {
-        return Ok(o);
+        return Ok(crdt_merge_core::table::MergeOptions::default());
     }
-    let Value::Map(entries) =
-        json::parse(text).map_err(|e| Failure::invalid(format!("options_json: {e}")))?
-    else {
-        return Err(Failure::invalid("options_json must be a JSON object"));
-    };
-    for (k, v) in entries {
-        let Value::Str(k) = k else {
-            return Err(Failure::invalid("option names must be strings"));
-        };
-        match (k.as_str(), v) {
-            ("key", Value::Str(s)) => o.key = vec![s],
-            ("key", Value::List(items)) => {
-                o.key = items
-                    .into_iter()
-                    .map(|x| match x {
-                        Value::Str(s) => Ok(s),
-                        _ => Err(Failure::invalid("key columns must be strings")),
-                    })
-                    .collect::<Result<_, _>>()?
-            }
-            ("key", Value::None) => o.key.clear(),
-            ("prefer", Value::Str(s)) => o.prefer = Prefer::parse(&s).map_err(table_failure)?,
-            ("timestamp_col", Value::Str(s)) => o.timestamp_col = Some(s),
-            ("timestamp_col", Value::None) => o.timestamp_col = None,
-            ("schema", Value::None) => o.schema = None,
-            ("schema", d) => o.schema = Some(MergeSchema::from_dict(&d).map_err(table_failure)?),
-            ("dedup", Value::Bool(b)) => o.dedup = b,
-            ("fuzzy_dedup", Value::Bool(b)) => o.fuzzy_dedup = b,
-            ("fuzzy_threshold", x) => {
-                o.fuzzy_threshold = x
-                    .as_f64()
-                    .filter(|t| (0.0..=1.0).contains(t))
-                    .ok_or_else(|| Failure::invalid("fuzzy_threshold must be a number in [0, 1]"))?
-            }
-            (other, _) => {
-                return Err(Failure::invalid(format!(
-                    "unknown or mistyped option {other:?}; known: key, prefer, timestamp_col, schema, dedup, fuzzy_dedup, fuzzy_threshold"
-                )))
-            }
-        }
-    }
-    Ok(o)
+    let v = json::parse(text).map_err(|e| Failure::invalid(format!("options_json: {e}")))?;
+    crdt_merge_core::table::MergeOptions::from_value(&v).map_err(table_failure)
 }
 
 fn record_rows(text: &str, which: &str) -> Result<crdt_merge_core::table::Table, Failure> {
-    match json::parse(text).map_err(|e| Failure::invalid(format!("{which}: {e}")))? {
-        Value::List(rows) => {
-            for (i, r) in rows.iter().enumerate() {
-                match r {
-                    Value::Map(m) if m.iter().all(|(k, _)| matches!(k, Value::Str(_))) => {}
-                    _ => {
-                        return Err(Failure::invalid(format!(
-                            "{which}[{i}] is not an object with string keys"
-                        )))
-                    }
-                }
-            }
-            Ok(crdt_merge_core::table::Table::from_dict_rows(&rows))
-        }
-        _ => Err(Failure::invalid(format!(
-            "{which} must be a JSON array of objects"
-        ))),
-    }
+    let v = json::parse(text).map_err(|e| Failure::invalid(format!("{which}: {e}")))?;
+    crdt_merge_core::table::Table::from_record_list(&v, which).map_err(table_failure)
 }
 
 /// Keyed merge of two record lists (the reference's `merge()`): `rows_a` and

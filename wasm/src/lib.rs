@@ -769,63 +769,15 @@ impl ContextMergeHandle {
 /// `timestampCol`, `schema` (the reference's `MergeSchema.to_dict()`),
 /// `dedup`, `fuzzyDedup`, `fuzzyThreshold`).
 fn record_options(text: &str) -> R<crdt_merge_core::table::MergeOptions> {
-    use crdt_merge_core::table::{MergeOptions, MergeSchema, Prefer};
-    let terr = |e: crdt_merge_core::table::TableError| arg(e);
-    let v = if text.trim().is_empty() {
-        Value::Map(Vec::new())
-    } else {
-        json::parse(text).map_err(derr)?
-    };
-    let Value::Map(entries) = v else {
-        return Err(arg("options must be an object"));
-    };
-    let mut o = MergeOptions::default();
-    for (k, v) in entries {
-        let Value::Str(k) = k else { continue };
-        match (k.as_str(), v) {
-            ("key", Value::Str(s)) => o.key = vec![s],
-            ("key", Value::List(items)) => {
-                o.key = items
-                    .into_iter()
-                    .map(|x| match x {
-                        Value::Str(s) => Ok(s),
-                        _ => Err(arg("key columns must be strings")),
-                    })
-                    .collect::<R<_>>()?
-            }
-            ("key", Value::None) => o.key.clear(),
-            ("prefer", Value::Str(s)) => o.prefer = Prefer::parse(&s).map_err(terr)?,
-            ("timestampCol", Value::Str(s)) => o.timestamp_col = Some(s),
-            ("timestampCol", Value::None) => o.timestamp_col = None,
-            ("schema", Value::None) => o.schema = None,
-            ("schema", d) => o.schema = Some(MergeSchema::from_dict(&d).map_err(terr)?),
-            ("dedup", Value::Bool(b)) => o.dedup = b,
-            ("fuzzyDedup", Value::Bool(b)) => o.fuzzy_dedup = b,
-            ("fuzzyThreshold", x) => {
-                o.fuzzy_threshold = x
-                    .as_f64()
-                    .filter(|t| (0.0..=1.0).contains(t))
-                    .ok_or_else(|| arg("fuzzyThreshold must be a number in [0, 1]"))?
-            }
-            (other, _) => return Err(arg(format!("unknown or mistyped option {other:?}"))),
-        }
+    if text.trim().is_empty() {
+        return Ok(crdt_merge_core::table::MergeOptions::default());
     }
-    Ok(o)
+    crdt_merge_core::table::MergeOptions::from_value(&json::parse(text).map_err(derr)?).map_err(arg)
 }
 
 fn record_rows(text: &str, side: &str) -> R<crdt_merge_core::table::Table> {
-    match json::parse(text).map_err(derr)? {
-        Value::List(rows) => {
-            for (i, r) in rows.iter().enumerate() {
-                match r {
-                    Value::Map(m) if m.iter().all(|(k, _)| matches!(k, Value::Str(_))) => {}
-                    _ => return Err(arg(format!("{side}[{i}] is not a plain object"))),
-                }
-            }
-            Ok(crdt_merge_core::table::Table::from_dict_rows(&rows))
-        }
-        _ => Err(arg(format!("{side} must be an array of objects"))),
-    }
+    crdt_merge_core::table::Table::from_record_list(&json::parse(text).map_err(derr)?, side)
+        .map_err(arg)
 }
 
 /// Keyed merge of two record arrays given as JSON text (the reference's

@@ -107,6 +107,17 @@ pub enum TableError {
         /// What is wrong.
         message: String,
     },
+    /// A merge option given as a dict (bindings) is unknown or mistyped.
+    #[error("option {name:?}: {message}")]
+    BadOption {
+        /// The option's name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Rows given as a value are not a list of dicts with string keys.
+    #[error("{0}")]
+    BadRows(String),
     /// Text or bytes could not be decoded.
     #[error("{0}")]
     Decode(#[from] DecodeError),

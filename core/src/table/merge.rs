@@ -122,6 +122,58 @@ impl Default for MergeOptions {
 }
 
 impl MergeOptions {
+    /// Options from a dict, as every binding receives them: `key` (a string,
+    /// a list of strings or null), `prefer`, `timestamp_col`, `schema` (the
+    /// reference's `MergeSchema.to_dict()`), `dedup`, `fuzzy_dedup`,
+    /// `fuzzy_threshold`; camelCase spellings (`timestampCol`, ...) are
+    /// accepted too. Null means the default; unknown names are errors.
+    pub fn from_value(v: &Value) -> Result<MergeOptions, TableError> {
+        let bad = |name: &str, message: &str| TableError::BadOption {
+            name: name.into(),
+            message: message.into(),
+        };
+        let mut o = MergeOptions::default();
+        let entries = match v {
+            Value::None => return Ok(o),
+            Value::Map(e) => e,
+            _ => return Err(bad("options", "must be a dict")),
+        };
+        for (k, v) in entries {
+            let name = k
+                .as_str()
+                .ok_or_else(|| bad("options", "names must be strings"))?;
+            match (name, v) {
+                (_, Value::None) if name != "key" => {}
+                ("key", Value::None) => o.key.clear(),
+                ("key", Value::Str(s)) => o.key = alloc::vec![s.clone()],
+                ("key", Value::List(items)) => {
+                    o.key = items
+                        .iter()
+                        .map(|x| x.as_str().map(String::from))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| bad("key", "columns must be strings"))?
+                }
+                ("prefer", Value::Str(s)) => o.prefer = Prefer::parse(s)?,
+                ("timestamp_col" | "timestampCol", Value::Str(s)) => o.timestamp_col = Some(s.clone()),
+                ("schema", d) => o.schema = Some(MergeSchema::from_dict(d)?),
+                ("dedup", Value::Bool(b)) => o.dedup = *b,
+                ("fuzzy_dedup" | "fuzzyDedup", Value::Bool(b)) => o.fuzzy_dedup = *b,
+                ("fuzzy_threshold" | "fuzzyThreshold", x) => {
+                    let t = x.as_f64().ok_or_else(|| bad(name, "must be a number"))?;
+                    if !(0.0..=1.0).contains(&t) {
+                        return Err(TableError::BadThreshold(t));
+                    }
+                    o.fuzzy_threshold = t;
+                }
+                ("key" | "prefer" | "timestamp_col" | "timestampCol" | "dedup" | "fuzzy_dedup" | "fuzzyDedup", _) => {
+                    return Err(bad(name, "has the wrong type"))
+                }
+                _ => return Err(bad(name, "unknown option (known: key, prefer, timestamp_col, schema, dedup, fuzzy_dedup, fuzzy_threshold)")),
+            }
+        }
+        Ok(o)
+    }
+
     /// Default options with these key columns.
     pub fn keyed<S: Into<String>>(key: impl IntoIterator<Item = S>) -> MergeOptions {
         MergeOptions {

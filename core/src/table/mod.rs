@@ -84,6 +84,31 @@ impl Table {
         self.rows.is_empty()
     }
 
+    /// A table from a list of dicts with string keys (what bindings are
+    /// handed); anything else is [`TableError::BadRows`] naming the row.
+    pub fn from_record_list(v: &Value, side: &str) -> Result<Table, TableError> {
+        let rows = match v {
+            Value::List(rows) => rows,
+            _ => {
+                return Err(TableError::BadRows(alloc::format!(
+                    "{side} must be a list of objects, found {}",
+                    v.type_name()
+                )))
+            }
+        };
+        for (i, r) in rows.iter().enumerate() {
+            match r {
+                Value::Map(m) if m.iter().all(|(k, _)| matches!(k, Value::Str(_))) => {}
+                _ => {
+                    return Err(TableError::BadRows(alloc::format!(
+                        "{side}[{i}] is not an object with string keys"
+                    )))
+                }
+            }
+        }
+        Ok(Table::from_dict_rows(rows))
+    }
+
     /// Build a table from dict rows (`Value::Map` with string keys), columns in
     /// first-seen order. Non-map rows and non-string keys are rejected by the
     /// caller's validation; here they are skipped.
