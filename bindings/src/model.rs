@@ -51,6 +51,9 @@ fn f64s(bytes: &[u8], what: &str) -> R<Vec<f64>> {
 }
 
 fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    if cfg!(target_endian = "little") {
+        return bytemuck::cast_slice::<f32, u8>(v).to_vec(); // one memcpy
+    }
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
