@@ -4,7 +4,6 @@
 //! per workload, best of several repetitions. Nothing here asserts a time.
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use crdt_merge_core::model::strategy;
 use crdt_merge_core::model::{MergeInput, Params};
@@ -12,15 +11,8 @@ use crdt_merge_core::table::{self, MergeOptions, Table};
 use crdt_merge_core::wire::Limits;
 use crdt_merge_core::{json, AnyCrdt, Value};
 
-fn best(reps: usize, mut f: impl FnMut()) -> f64 {
-    (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
-}
+mod timing;
+use timing::best;
 
 fn main() {
     let root = std::env::args().nth(1).unwrap_or_else(|| ".".into());

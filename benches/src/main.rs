@@ -6,7 +6,6 @@
 
 use std::hint::black_box;
 use std::process::Command;
-use std::time::Instant;
 
 use crdt_merge_core::crdt::{GCounter, OrSet, PNCounter};
 use crdt_merge_core::sketch::bloom::MergeableBloom;
@@ -15,15 +14,8 @@ use crdt_merge_core::sketch::hll::MergeableHll;
 use crdt_merge_core::wire::{batch, Limits};
 use crdt_merge_core::{AnyCrdt, Merge, Value};
 
-fn best(reps: usize, mut f: impl FnMut()) -> f64 {
-    (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
-}
+mod timing;
+use timing::best;
 
 fn counters<T: Default>(nodes: usize, inc: impl Fn(&mut T, &str, u64)) -> (T, T) {
     let (mut a, mut b) = (T::default(), T::default());

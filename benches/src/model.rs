@@ -3,22 +3,14 @@
 //! reference with numpy (`benches/model_vs_reference.py`), side by side.
 
 use std::process::Command;
-use std::time::Instant;
 
 use crdt_merge_core::model::state::{Contribution, CrdtMergeState, Weight};
 use crdt_merge_core::model::strategy::{find, reference_methods};
 use crdt_merge_core::model::{MergeInput, Params};
 use crdt_merge_core::Value;
 
-fn best(reps: usize, mut f: impl FnMut()) -> f64 {
-    (0..reps)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed().as_secs_f64()
-        })
-        .fold(f64::INFINITY, f64::min)
-}
+mod timing;
+use timing::best;
 
 fn gen(k: usize, d: usize, s: u64) -> Vec<Vec<f32>> {
     (0..k)

@@ -1000,57 +1000,35 @@ mod tests {
 
     #[test]
     fn merge_records() {
+        let call = |a: &str, b: &str, o: &str, out: &mut CmString, e: &mut CmError| unsafe {
+            cm_merge_records(
+                a.as_ptr().cast(),
+                a.len(),
+                b.as_ptr().cast(),
+                b.len(),
+                o.as_ptr().cast(),
+                o.len(),
+                out,
+                e,
+            )
+        };
         let a = r#"[{"id": 1, "x": 1, "_ts": 1}, {"id": 2, "x": 5}]"#;
         let b = r#"[{"id": 1, "x": 2, "_ts": 2}, {"id": 3, "x": 7}]"#;
         let o = r#"{"key": "id"}"#;
         let (mut out, mut e) = (EMPTY_STRING, zero_err());
-        let st = unsafe {
-            cm_merge_records(
-                a.as_ptr().cast(),
-                a.len(),
-                b.as_ptr().cast(),
-                b.len(),
-                o.as_ptr().cast(),
-                o.len(),
-                &mut out,
-                &mut e,
-            )
-        };
-        assert_eq!(st, CmStatus::Ok);
+        assert_eq!(call(a, b, o, &mut out, &mut e), CmStatus::Ok);
         let rows = json::parse(s(&out)).unwrap();
         assert_eq!(rows.as_list().map(|l| l.len()), Some(3));
         assert!(s(&out).contains("\"x\": 2"), "{}", s(&out));
         unsafe { cm_string_free(&mut out) };
-        let bad = r#"[{"y": 1}]"#;
-        let st = unsafe {
-            cm_merge_records(
-                bad.as_ptr().cast(),
-                bad.len(),
-                b.as_ptr().cast(),
-                b.len(),
-                o.as_ptr().cast(),
-                o.len(),
-                &mut out,
-                &mut e,
-            )
-        };
-        assert_eq!(st, CmStatus::InvalidArgument);
+        assert_eq!(
+            call(r#"[{"y": 1}]"#, b, o, &mut out, &mut e),
+            CmStatus::InvalidArgument
+        );
         assert_eq!(s(&e.category), "table");
         unsafe { cm_error_free(&mut e) };
         let o = r#"{"key": "id", "prefer": "sideways"}"#;
-        let st = unsafe {
-            cm_merge_records(
-                a.as_ptr().cast(),
-                a.len(),
-                b.as_ptr().cast(),
-                b.len(),
-                o.as_ptr().cast(),
-                o.len(),
-                &mut out,
-                &mut e,
-            )
-        };
-        assert_eq!(st, CmStatus::InvalidArgument);
+        assert_eq!(call(a, b, o, &mut out, &mut e), CmStatus::InvalidArgument);
         unsafe { cm_error_free(&mut e) };
     }
 
