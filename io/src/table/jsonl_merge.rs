@@ -65,7 +65,7 @@ pub struct FastStats {
 /// Bytes per scan chunk (lines are never split).
 const SCAN_CHUNK: usize = 8 << 20;
 /// Output slots formatted per task.
-const OUT_CHUNK: usize = 16_384;
+const OUT_CHUNK: usize = 4096;
 /// Distinct key layouts tracked per chunk; lines with others are rewritten.
 const MAX_LAYOUTS: usize = 256;
 /// `LineInfo::layout` of a line that is not canonical.
@@ -473,6 +473,8 @@ struct LineScan<'k> {
     layout_ids: std::collections::HashMap<Vec<u32>, u32>,
     last_layout: u32,
     cur: Vec<u32>,
+    /// The previous canonical line's keys as text (`"name": `) and column.
+    template: Vec<(Vec<u8>, u32)>,
     /// Per chunk column: its position in the key, if a key column.
     key_of: Vec<Option<usize>>,
     /// Per key column: (value text start, end) in the line, last occurrence.
@@ -500,6 +502,7 @@ fn scan_chunk(
         last_layout: NOT_CANONICAL,
         cur: Vec::new(),
         key_of: Vec::new(),
+        template: Vec::new(),
         spans: vec![None; key.len()],
         kinds: vec![0; key.len()],
     };
@@ -550,6 +553,7 @@ fn scan_chunk(
             _ => (0, 0),
         };
         let layout = if canonical {
+            st.set_template();
             st.layout_id()
         } else {
             NOT_CANONICAL
@@ -601,30 +605,23 @@ impl LineScan<'_> {
                 if s.peek() != Some(b'"') {
                     return Err(());
                 }
-                let k = s.string().map_err(|_| ())?;
-                canonical &= matches!(k, std::borrow::Cow::Borrowed(t)
-                    if t.bytes().fold(true, |ok, c| ok & (c.wrapping_sub(0x20) < 0x5f)));
-                let col = self.cols.lookup(self.cur.len(), &k);
-                if col >= self.key_of.len() {
-                    let key = self.key;
-                    let names = &self.cols.names;
-                    self.key_of.extend(
-                        (self.key_of.len()..=col).map(|c| key.iter().position(|n| *n == names[c])),
-                    );
-                }
-                let n_key = self.key_of[col];
-                self.cur.push(col as u32);
-                let p = s.pos;
-                s.ws();
-                if s.peek() != Some(b':') {
-                    return Err(());
-                }
-                canonical &= s.pos == p;
-                s.pos += 1;
-                canonical &= b.get(s.pos) == Some(&b' ');
-                s.ws();
-                let v0 = s.pos;
-                canonical &= v0 == p + 2;
+                // Most lines repeat the previous line's keys: `"name": `
+                // compared as bytes stands for parsing and looking it up.
+                let k = self.cur.len();
+                let v0 = match self.template.get(k) {
+                    Some((text, col)) if b[s.pos..].starts_with(text) => {
+                        self.cur.push(*col);
+                        s.pos += text.len();
+                        canonical &= !matches!(b.get(s.pos), Some(b' ' | b'\t' | b'\r' | b'\n'));
+                        s.pos
+                    }
+                    _ => {
+                        let (ok, v0) = self.key_slow(&mut s, b)?;
+                        canonical &= ok;
+                        v0
+                    }
+                };
+                let n_key = self.key_of[self.cur[k] as usize];
                 canonical &= s.skip_value(1).map_err(|_| ())?;
                 if let Some(n) = n_key {
                     self.spans[n] = Some((v0, s.pos));
@@ -652,6 +649,53 @@ impl LineScan<'_> {
             return Err(());
         }
         Ok((obj_start, obj_end, canonical))
+    }
+
+    /// One key the slow way (parse, look up), up to its value; returns
+    /// whether its text and the `": "` after it are canonical, and where the
+    /// value starts.
+    fn key_slow(&mut self, s: &mut Scanner, b: &[u8]) -> Result<(bool, usize), ()> {
+        let k = s.string().map_err(|_| ())?;
+        let mut canonical = matches!(k, std::borrow::Cow::Borrowed(t)
+            if t.bytes().fold(true, |ok, c| ok & (c.wrapping_sub(0x20) < 0x5f)));
+        let col = self.cols.lookup(self.cur.len(), &k);
+        if col >= self.key_of.len() {
+            let key = self.key;
+            let names = &self.cols.names;
+            self.key_of
+                .extend((self.key_of.len()..=col).map(|c| key.iter().position(|n| *n == names[c])));
+        }
+        self.cur.push(col as u32);
+        let p = s.pos;
+        s.ws();
+        if s.peek() != Some(b':') {
+            return Err(());
+        }
+        canonical &= s.pos == p;
+        s.pos += 1;
+        canonical &= b.get(s.pos) == Some(&b' ');
+        s.ws();
+        canonical &= s.pos == p + 2;
+        Ok((canonical, s.pos))
+    }
+
+    /// After a canonical line: its keys become the template for the next.
+    fn set_template(&mut self) {
+        if self.template.len() == self.cur.len()
+            && self.template.iter().zip(&self.cur).all(|(t, c)| t.1 == *c)
+        {
+            return;
+        }
+        self.template = self
+            .cur
+            .iter()
+            .map(|&c| {
+                let mut t = String::new();
+                crdt_merge_core::json::write::write_str(&self.cols.names[c as usize], &mut t);
+                t.push_str(": ");
+                (t.into_bytes(), c)
+            })
+            .collect();
     }
 
     /// The interned id of the current layout, [`NOT_CANONICAL`] past the cap.
