@@ -289,6 +289,8 @@ struct Side<I> {
     kidx: Vec<usize>,
     seen: usize,
     prev: Option<Value>,
+    /// Key of the front row once computed and checked (cleared by `pop`).
+    front: Option<Value>,
     started: bool,
     changed: bool,
 }
@@ -303,6 +305,7 @@ impl<I: Iterator<Item = Table>> Side<I> {
             kidx: Vec::new(),
             seen: 0,
             prev: None,
+            front: None,
             started: false,
             changed: false,
         }
@@ -360,41 +363,49 @@ impl<I: Iterator<Item = Table>> Side<I> {
         Ok(true)
     }
 
-    /// The key of the front row, checked against the previous key of this side.
-    fn front_key(&self) -> Result<Value, TableError> {
-        let r = &self.rows[0];
-        let mut vals = Vec::with_capacity(self.kidx.len());
-        for &k in &self.kidx {
-            match r.get(k) {
-                Some(Some(v)) if !matches!(v, Value::None) => vals.push(v.clone()),
-                _ => {
-                    return Err(TableError::NullKey {
+    /// The key of the front row, checked against the previous key of this
+    /// side (computed and checked once per row, then kept until `pop`).
+    fn front_key(&mut self) -> Result<&Value, TableError> {
+        if self.front.is_none() {
+            let key = self.compute_front_key()?;
+            if let Some(prev) = &self.prev {
+                if compare(prev, &key, self.seen)? == Ordering::Greater {
+                    return Err(TableError::Unsorted {
                         side: self.name,
                         row: self.seen,
-                    })
+                        previous: repr(prev),
+                        current: repr(&key),
+                    });
                 }
             }
+            self.front = Some(key);
         }
-        let key = if vals.len() == 1 {
-            vals.pop().unwrap_or(Value::None)
-        } else {
-            Value::List(vals)
-        };
-        if let Some(prev) = &self.prev {
-            if compare(prev, &key, self.seen)? == Ordering::Greater {
-                return Err(TableError::Unsorted {
-                    side: self.name,
-                    row: self.seen,
-                    previous: repr(prev),
-                    current: repr(&key),
-                });
-            }
-        }
-        Ok(key)
+        Ok(self.front.get_or_insert(Value::None))
     }
 
-    fn pop(&mut self, key: Value) -> Vec<Cell> {
-        self.prev = Some(key);
+    /// The front row's key: the cell itself for one key column, a list for several.
+    fn compute_front_key(&self) -> Result<Value, TableError> {
+        let r = &self.rows[0];
+        let cell = |k: usize| match r.get(k) {
+            Some(Some(v)) if !matches!(v, Value::None) => Ok(v.clone()),
+            _ => Err(TableError::NullKey {
+                side: self.name,
+                row: self.seen,
+            }),
+        };
+        match self.kidx.as_slice() {
+            [k] => cell(*k),
+            ks => ks
+                .iter()
+                .map(|&k| cell(k))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::List),
+        }
+    }
+
+    /// Take the front row (its key, checked by `front_key`, becomes the previous key).
+    fn pop(&mut self) -> Vec<Cell> {
+        self.prev = self.front.take();
         self.seen += 1;
         self.rows.pop_front().unwrap_or_default()
     }
@@ -499,26 +510,28 @@ impl<'o, IA: Iterator<Item = Table>, IB: Iterator<Item = Table>> SortedMergeStre
         while rows.len() < self.batch_size && (has_a || has_b) {
             let ord = match (has_a, has_b) {
                 (true, true) => {
-                    let (ka, kb) = (self.a.front_key()?, self.b.front_key()?);
-                    let o = compare(&ka, &kb, self.a.seen)?;
+                    let row = self.a.seen;
+                    let ka = self.a.front_key()?;
+                    let kb = self.b.front_key()?;
+                    let o = compare(ka, kb, row)?;
                     match o {
-                        Ordering::Less => rows.push(m.widen_a(self.a.pop(ka))),
-                        Ordering::Greater => rows.push(m.remap_b(self.b.pop(kb))),
+                        Ordering::Less => rows.push(m.widen_a(self.a.pop())),
+                        Ordering::Greater => rows.push(m.remap_b(self.b.pop())),
                         Ordering::Equal => {
-                            let (ra, rb) = (self.a.pop(ka), self.b.pop(kb));
+                            let (ra, rb) = (self.a.pop(), self.b.pop());
                             rows.push(m.merge_pair(ra, rb, &mut NoSink, 0));
                         }
                     }
                     o
                 }
                 (true, false) => {
-                    let ka = self.a.front_key()?;
-                    rows.push(m.widen_a(self.a.pop(ka)));
+                    self.a.front_key()?;
+                    rows.push(m.widen_a(self.a.pop()));
                     Ordering::Less
                 }
                 _ => {
-                    let kb = self.b.front_key()?;
-                    rows.push(m.remap_b(self.b.pop(kb)));
+                    self.b.front_key()?;
+                    rows.push(m.remap_b(self.b.pop()));
                     Ordering::Greater
                 }
             };
