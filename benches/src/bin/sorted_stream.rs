@@ -68,15 +68,31 @@ struct Generator {
     next: u64,
     end: u64,
     batch: usize,
+    /// Every "word word" name and "word,other" tag pair, built once (cells clone them).
+    names: Vec<String>,
+    tags: Vec<String>,
 }
 
 impl Generator {
     fn new(start: u64, n: u64, batch: usize, seed: u64) -> Generator {
+        let pairs = |sep: &str, distinct: bool| {
+            let mut v = Vec::new();
+            for x in WORDS {
+                for y in WORDS {
+                    if !distinct || x != y {
+                        v.push(format!("{x}{sep}{y}"));
+                    }
+                }
+            }
+            v
+        };
         Generator {
             rng: Rng(seed),
             next: start,
             end: start + n,
             batch,
+            names: pairs(" ", false),
+            tags: pairs(",", true),
         }
     }
 }
@@ -89,21 +105,17 @@ impl Iterator for Generator {
             return None;
         }
         let stop = self.end.min(self.next + self.batch as u64);
-        let r = &mut self.rng;
+        let (r, names, tags) = (&mut self.rng, &self.names, &self.tags);
         let rows = (self.next..stop)
             .map(|id| {
-                let w1 = WORDS[r.below(10) as usize];
-                let w2 = WORDS[r.below(10) as usize];
-                let t1 = r.below(10) as usize;
-                let t2 = (t1 + 1 + r.below(9) as usize) % 10;
                 vec![
                     Some(Value::Int(id as i64)),
-                    Some(Value::Str(format!("{w1} {w2}"))),
+                    Some(Value::Str(names[r.below(100) as usize].clone())),
                     Some(Value::Str(CITIES[r.below(8) as usize].to_string())),
                     Some(Value::Int(r.below(1000) as i64)),
                     Some(Value::Float((r.unit() * 100_000.0).round() / 100.0)),
                     Some(Value::Bool(r.next() & 1 == 1)),
-                    Some(Value::Str(format!("{},{}", WORDS[t1], WORDS[t2]))),
+                    Some(Value::Str(tags[r.below(90) as usize].clone())),
                     Some(Value::Int(1_700_000_000 + r.below(1000) as i64)),
                 ]
             })
