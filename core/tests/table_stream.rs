@@ -315,3 +315,35 @@ fn unsorted_rows_after_the_other_side_ends_are_an_error() {
         .unwrap();
     assert_eq!(out.iter().map(|t| t.rows.len()).sum::<usize>(), 3);
 }
+
+/// The sorted stream pulls an input batch only when it needs its next row:
+/// a full output batch is handed out before anything more is read, so at
+/// most one input batch per side and one output batch are held.
+#[test]
+fn sorted_stream_pulls_input_batches_lazily() {
+    let o = opts();
+    let pulled = StdCell::new(0usize);
+    let a = table(&["id", "v"], &[1, 2, 3, 4, 5, 6], &[Some(1)], 0);
+    let b = table(&["id", "v"], &[2, 4], &[Some(2)], 0);
+    let a_batches = split(&a, &[2, 2, 2]).into_iter().inspect(|_| {
+        pulled.set(pulled.get() + 1);
+    });
+    let mut s = merge_sorted_stream(a_batches, vec![b], &o, 2).unwrap();
+    let first = s.next().unwrap().unwrap();
+    assert_eq!(first.rows.len(), 2);
+    assert_eq!(pulled.get(), 1, "the second A batch is not read yet");
+    let rest: Vec<Table> = s.collect::<Result<_, _>>().unwrap();
+    assert_eq!(rest.iter().map(|t| t.rows.len()).sum::<usize>(), 4);
+    assert_eq!(pulled.get(), 3);
+
+    // A bad batch is an error once it is reached: the batches before it come out first.
+    let good = table(&["id", "v"], &[1, 2], &[Some(1)], 0);
+    let bad = Table {
+        columns: vec!["id".into(), "v".into()],
+        rows: vec![vec![Some(Value::Int(3))]],
+    };
+    let mut s = merge_sorted_stream(vec![good, bad], Vec::<Table>::new(), &o, 2).unwrap();
+    assert_eq!(s.next().unwrap().unwrap().rows.len(), 2);
+    assert!(matches!(s.next(), Some(Err(TableError::RaggedRow { .. }))));
+    assert!(s.next().is_none());
+}

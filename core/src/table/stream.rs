@@ -8,9 +8,13 @@
 //!   unique; a key repeated in A is merged once (the first time) and passes
 //!   through after, as in the reference's `merge_stream`.
 //! - [`merge_sorted_stream`]: both sides sorted by key, merge-join, memory
-//!   O(batch). The sort order is checked on every row: unsorted input is
-//!   [`TableError::Unsorted`], keys that cannot be ordered (mixed types,
-//!   NaN) [`TableError::IncomparableKeys`], a null key [`TableError::NullKey`].
+//!   O(batch): at most one input batch per side and the output batch are
+//!   held, since a side is read only when its next row is needed (never
+//!   while a full output batch waits to be handed out). The sort order is
+//!   checked once on every row: unsorted input is [`TableError::Unsorted`],
+//!   keys that cannot be ordered (mixed types, NaN)
+//!   [`TableError::IncomparableKeys`], a null key [`TableError::NullKey`];
+//!   an error comes out after the batches completed before it.
 //!
 //! Rows merge exactly as in `merge` (same schema / timestamp / prefer rules;
 //! the `_ts` default is decided on the first batches). Batches of one side
@@ -432,8 +436,8 @@ fn compare(x: &Value, y: &Value, row: usize) -> Result<Ordering, TableError> {
 
 /// Merge-join stream: see [`merge_sorted_stream`].
 pub struct SortedMergeStream<'o, IA, IB> {
-    a: Side<IA>,
-    b: Side<IB>,
+    a: Side<core::iter::Fuse<IA>>,
+    b: Side<core::iter::Fuse<IB>>,
     opts: &'o MergeOptions,
     ts: Option<Option<String>>,
     batch_size: usize,
@@ -463,8 +467,8 @@ where
         ));
     }
     Ok(SortedMergeStream {
-        a: Side::new(a.into_iter(), "a"),
-        b: Side::new(b.into_iter(), "b"),
+        a: Side::new(a.into_iter().fuse(), "a"),
+        b: Side::new(b.into_iter().fuse(), "b"),
         opts,
         ts: None,
         batch_size,
@@ -507,7 +511,9 @@ impl<'o, IA: Iterator<Item = Table>, IB: Iterator<Item = Table>> SortedMergeStre
         let ts = self.ts.clone().flatten();
         let m = RowMerger::new(&self.a.columns, &self.b.columns, self.opts, ts.as_deref());
         let mut rows = Vec::with_capacity(self.batch_size);
-        while rows.len() < self.batch_size && (has_a || has_b) {
+        // A side is refilled only when its next row is needed, so no input
+        // batch is pulled while a full output batch is still held.
+        while has_a || has_b {
             let ord = match (has_a, has_b) {
                 (true, true) => {
                     let row = self.a.seen;
@@ -539,6 +545,9 @@ impl<'o, IA: Iterator<Item = Table>, IB: Iterator<Item = Table>> SortedMergeStre
                 Ordering::Less => self.stats.rows_unique_a += 1,
                 Ordering::Greater => self.stats.rows_unique_b += 1,
                 Ordering::Equal => self.stats.rows_merged += 1,
+            }
+            if rows.len() >= self.batch_size {
+                break;
             }
             has_a = self.a.fill(key)?;
             has_b = self.b.fill(key)?;
