@@ -235,7 +235,7 @@ fn two_key_table(keys: &[(i64, String)], vals: &[i64], salt: i64) -> Table {
                     Some(Value::Int(*k1)),
                     Some(Value::str(k2)),
                     Some(Value::Int(v + salt)),
-                    Some(Value::str(&format!("s{}", v * (salt + 1)))),
+                    Some(Value::str(format!("s{}", v * (salt + 1)))),
                     Some(Value::Int(v % 3)),
                 ]
             })
