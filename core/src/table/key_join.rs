@@ -5,6 +5,11 @@
 //! not pay a cache miss per probe. The result is the merge's slot list:
 //! A's keys in first-seen order, then B's new keys in first-seen order, each
 //! with the last row of that key on each side (the reference's dict rules).
+//!
+//! The join works on key hashes and an equality callback, so inputs that
+//! are not [`Table`](super::Table)s (the JSON-lines fast path of
+//! `crdt-merge-io`, which keeps rows as bytes) share it: hash keys with a
+//! [`KeyHasher`], then call [`join_hashed`].
 
 use alloc::vec::Vec;
 use core::hash::BuildHasher;
@@ -12,21 +17,63 @@ use core::hash::BuildHasher;
 use hashbrown::HashTable;
 
 use super::error::TableError;
-use super::merge::{keys_eq, row_key, RowKey};
+use super::merge::{key_hash, keys_eq, row_key, RowKey};
 use super::Cell;
+use crate::value::Value;
 
 const NONE: usize = usize::MAX;
 
 /// Matched keys: `slots[k] = (A row, B row)` (`usize::MAX` = none), and the
 /// rows with a null key on each side, in input order.
-pub(crate) struct KeyMatch {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyMatch {
+    /// Output slots in order: A's keys in first-seen order, then B's new
+    /// keys; each the last A row and last B row of its key (`usize::MAX`
+    /// when that side lacks the key).
     pub slots: Vec<(usize, usize)>,
+    /// A's rows with a null key, in input order.
     pub null_a: Vec<usize>,
+    /// B's rows with a null key, in input order.
     pub null_b: Vec<usize>,
 }
 
-/// A row's key hash and int-like key (see `RowKey`), `None` for a null key.
-type KeyHash = Option<(u64, Option<i64>)>;
+/// A row's key hash and int-like key (the key as an `i64` when it is one
+/// value Python `==` equates with an int), `None` for a null key.
+pub type KeyHash = Option<(u64, Option<i64>)>;
+
+/// A row of one input, for the equality callback of [`join_hashed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowRef {
+    /// Row of input A.
+    A(usize),
+    /// Row of input B.
+    B(usize),
+}
+
+/// Hashes key values consistently with Python `==` (`1`, `1.0` and `True`
+/// alike), with one random seed per hasher: hash both inputs of a join with
+/// the same one.
+#[derive(Clone, Default)]
+pub struct KeyHasher {
+    state: hashbrown::DefaultHashBuilder,
+}
+
+impl KeyHasher {
+    /// A hasher with a fresh seed.
+    pub fn new() -> KeyHasher {
+        KeyHasher::default()
+    }
+
+    /// The key hash of one row's key values (`None` = absent): `Ok(None)`
+    /// when any is null or absent, `Err(i)` when value `i` is unhashable
+    /// (a list, dict or set).
+    pub fn hash<'v, I>(&self, values: I) -> Result<KeyHash, usize>
+    where
+        I: Iterator<Item = Option<&'v Value>> + Clone,
+    {
+        key_hash(&self.state, values)
+    }
+}
 
 #[derive(Clone, Copy)]
 struct Entry {
@@ -50,15 +97,11 @@ fn hash_all<S: BuildHasher>(
     kidx: &[usize],
     names: &[alloc::string::String],
     side: &'static str,
-    nulls: &mut Vec<usize>,
 ) -> Result<Vec<KeyHash>, TableError> {
     let mut out = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
         match row_key(state, r, kidx, names, side, i)? {
-            RowKey::Null => {
-                nulls.push(i);
-                out.push(None);
-            }
+            RowKey::Null => out.push(None),
             RowKey::Hash(h, int) => out.push(Some((h, int))),
         }
     }
@@ -97,8 +140,8 @@ fn partition(hashes: &[KeyHash], bits: u32) -> (Vec<Item>, Vec<usize>) {
     (items, starts)
 }
 
-/// Join the keys of `a` and `b`. `bits` forces the number of partition
-/// bits (tests); `None` picks it from the input size.
+/// Join the keys of two tables' rows. `bits` forces the number of
+/// partition bits (tests); `None` picks it from the input size.
 pub(crate) fn match_keys(
     a: &[Vec<Cell>],
     ka: &[usize],
@@ -108,11 +151,40 @@ pub(crate) fn match_keys(
     bits: Option<u32>,
 ) -> Result<KeyMatch, TableError> {
     let state = hashbrown::DefaultHashBuilder::default();
-    let mut null_a = Vec::new();
-    let mut null_b = Vec::new();
-    let ha = hash_all(&state, a, ka, names, "a", &mut null_a)?;
-    let hb = hash_all(&state, b, kb, names, "b", &mut null_b)?;
-    let total = a.len() + b.len();
+    let ha = hash_all(&state, a, ka, names, "a")?;
+    let hb = hash_all(&state, b, kb, names, "b")?;
+    let eq = |x: RowRef, y: RowRef| {
+        let (rx, kx) = match x {
+            RowRef::A(i) => (&a[i], ka),
+            RowRef::B(i) => (&b[i], kb),
+        };
+        let (ry, ky) = match y {
+            RowRef::A(i) => (&a[i], ka),
+            RowRef::B(i) => (&b[i], kb),
+        };
+        keys_eq(rx, kx, ry, ky)
+    };
+    Ok(join_hashed(&ha, &hb, eq, bits))
+}
+
+/// Join two inputs given each row's key hash (`ha[i]` for A's row `i`,
+/// from one [`KeyHasher`]) and an equality test of two rows' keys (called
+/// only for hash-equal keys that are not int-like). `bits` forces the
+/// number of partition bits; `None` picks it from the input size.
+pub fn join_hashed(
+    ha: &[KeyHash],
+    hb: &[KeyHash],
+    eq: impl Fn(RowRef, RowRef) -> bool,
+    bits: Option<u32>,
+) -> KeyMatch {
+    let nulls = |h: &[KeyHash]| -> Vec<usize> {
+        h.iter()
+            .enumerate()
+            .filter_map(|(i, k)| k.is_none().then_some(i))
+            .collect()
+    };
+    let (null_a, null_b) = (nulls(ha), nulls(hb));
+    let total = ha.len() + hb.len();
     let bits = bits.unwrap_or_else(|| {
         // About 2k rows per partition, at most 1024 partitions.
         let mut k = 0;
@@ -121,13 +193,12 @@ pub(crate) fn match_keys(
         }
         k
     });
-    let (ia, sa) = partition(&ha, bits);
-    let (ib, sb) = partition(&hb, bits);
-    drop((ha, hb));
+    let (ia, sa) = partition(ha, bits);
+    let (ib, sb) = partition(hb, bits);
     // a_out[i] = (last A row, last B row) for the first A row i of a key;
     // b_out[j] = last B row for the first B row j of a key A lacks.
-    let mut a_out: Vec<(usize, usize)> = alloc::vec![(NONE, NONE); a.len()];
-    let mut b_out: Vec<usize> = alloc::vec![NONE; b.len()];
+    let mut a_out: Vec<(usize, usize)> = alloc::vec![(NONE, NONE); ha.len()];
+    let mut b_out: Vec<usize> = alloc::vec![NONE; hb.len()];
     let mut table: HashTable<Entry> = HashTable::new();
     let mut locals: Vec<Local> = Vec::new();
     for p in 0..(1usize << bits) {
@@ -144,7 +215,7 @@ pub(crate) fn match_keys(
             let found = table.find(h, |e| match (int, e.int) {
                 (Some(x), Some(y)) => x == y,
                 (Some(_), None) | (None, Some(_)) => false,
-                (None, None) => keys_eq(&a[locals[e.slot].first_a], ka, &a[i], ka),
+                (None, None) => eq(RowRef::A(locals[e.slot].first_a), RowRef::A(i)),
             });
             match found {
                 Some(e) => locals[e.slot].last_a = i,
@@ -172,9 +243,9 @@ pub(crate) fn match_keys(
                 (None, None) => {
                     let l = locals[e.slot];
                     if l.first_a != NONE {
-                        keys_eq(&a[l.first_a], ka, &b[j], kb)
+                        eq(RowRef::A(l.first_a), RowRef::B(j))
                     } else {
-                        keys_eq(&b[l.first_b], kb, &b[j], kb)
+                        eq(RowRef::B(l.first_b), RowRef::B(j))
                     }
                 }
             });
@@ -206,14 +277,14 @@ pub(crate) fn match_keys(
             }
         }
     }
-    let mut slots = Vec::with_capacity(a.len() + b.len());
+    let mut slots = Vec::with_capacity(ha.len() + hb.len());
     slots.extend(a_out.into_iter().filter(|s| s.0 != NONE));
     slots.extend(b_out.into_iter().filter(|&j| j != NONE).map(|j| (NONE, j)));
-    Ok(KeyMatch {
+    KeyMatch {
         slots,
         null_a,
         null_b,
-    })
+    }
 }
 
 #[cfg(test)]
