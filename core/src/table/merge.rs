@@ -507,24 +507,47 @@ impl<'o> RowMerger<'o> {
                 NONE => Value::None,
                 j => rb.get_mut(j).and_then(Option::take).unwrap_or(Value::None),
             };
-            let v = match (&va, &vb) {
-                (Value::None, _) => vb,
-                (_, Value::None) => va,
-                _ if py_eq(&va, &vb) => va,
-                _ => {
-                    let r = &self.resolvers[o];
-                    if S::ACTIVE {
+            let v = if S::ACTIVE {
+                match (&va, &vb) {
+                    (Value::None, _) => vb,
+                    (_, Value::None) => va,
+                    _ if py_eq(&va, &vb) => va,
+                    _ => {
+                        let r = &self.resolvers[o];
                         let w = r.resolve(va.clone(), vb.clone(), ts_a, ts_b);
                         sink.conflict(n, o, va, vb, &w, r.name());
                         w
-                    } else {
-                        r.resolve(va, vb, ts_a, ts_b)
                     }
                 }
+            } else {
+                self.merge_cell(o, va, vb, ts_a, ts_b)
             };
             *cell = Some(v);
         }
         ra
+    }
+
+    /// Merge one cell of a matched pair: `va` and `vb` are A's and B's
+    /// values of output column `o` (`Value::None` when null or absent),
+    /// `ts_a` and `ts_b` the rows' timestamps (`parse_timestamp` of their
+    /// [`timestamp_columns`](Self::timestamp_columns) cells, 0 without).
+    pub fn merge_cell(&self, o: usize, va: Value, vb: Value, ts_a: f64, ts_b: f64) -> Value {
+        match (&va, &vb) {
+            (Value::None, _) => vb,
+            (_, Value::None) => va,
+            _ if py_eq(&va, &vb) => va,
+            _ => self.resolvers[o].resolve(va, vb, ts_a, ts_b),
+        }
+    }
+
+    /// The timestamp column's position in A's and in B's layout, if any.
+    pub fn timestamp_columns(&self) -> (Option<usize>, Option<usize>) {
+        (self.ts_a, self.ts_b)
+    }
+
+    /// The output position of each of B's columns.
+    pub fn b_positions(&self) -> &[usize] {
+        &self.b_pos
     }
 }
 

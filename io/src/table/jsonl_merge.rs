@@ -31,7 +31,7 @@ use std::io::Write;
 
 use rayon::prelude::*;
 
-use crdt_merge_core::table::pycmp::py_eq;
+use crdt_merge_core::table::pycmp::{parse_timestamp, py_eq};
 use crdt_merge_core::table::{
     join_hashed, timestamp_column_for, Cell, ExactDedup, KeyHash, KeyHasher, MergeOptions,
     RowDedup, RowMerger, RowRef, Table,
@@ -40,7 +40,7 @@ use crdt_merge_core::value::Value;
 
 use super::error::{one_line, TableIoError};
 use super::json_scan::{Columns, Scanner};
-use super::jsonl::push_cells;
+use super::jsonl::{push_cells, push_json};
 
 /// What [`merge_jsonl`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +198,8 @@ pub fn merge_jsonl(
         b: &ib,
         merger: &merger,
         keys: &keys,
+        a_key_len: key_text_lengths(&ia.columns),
+        b_key_len: key_text_lengths(&ib.columns),
     };
     let mut stats = FastStats::default();
     let chunks: Vec<&[(usize, usize)]> = m.slots.chunks(OUT_CHUNK).collect();
@@ -265,6 +267,18 @@ pub fn merge_jsonl(
     })?;
 
     Ok(FastMerge::Done(stats))
+}
+
+/// Per column: the length of `"name": ` as a canonical line spells it.
+fn key_text_lengths(columns: &[String]) -> Vec<usize> {
+    columns
+        .iter()
+        .map(|c| {
+            let mut t = String::new();
+            crdt_merge_core::json::write::write_str(c, &mut t);
+            t.len() + 2
+        })
+        .collect()
 }
 
 /// Keys of two rows equal (Python `==` on every key value).
@@ -720,6 +734,63 @@ impl LineScan<'_> {
     }
 }
 
+/// `PairScratch` span of a column the line lacks.
+const ABSENT: usize = usize::MAX;
+
+/// Reused buffers of [`Ctx::merge_spans`]: each side's value span per
+/// output column, and a formatting buffer.
+struct PairScratch {
+    a: Vec<(usize, usize)>,
+    b: Vec<(usize, usize)>,
+    text: String,
+}
+
+impl PairScratch {
+    fn new(width: usize) -> PairScratch {
+        PairScratch {
+            a: vec![(ABSENT, 0); width],
+            b: vec![(ABSENT, 0); width],
+            text: String::new(),
+        }
+    }
+}
+
+/// The value spans of canonical line `i` by output column (`pos` maps input
+/// columns to output ones; `None` = the same), given each input column's key
+/// text length (`"name": `); returns the span of column `ts`, if present.
+fn field_spans(
+    inp: &Input,
+    i: usize,
+    key_len: &[usize],
+    pos: Option<&[usize]>,
+    dst: &mut [(usize, usize)],
+    ts: Option<usize>,
+) -> Option<(usize, usize)> {
+    for d in dst.iter_mut() {
+        *d = (ABSENT, 0);
+    }
+    let text = inp.text(i);
+    let layout = &inp.layouts[inp.lines[i].layout as usize];
+    let mut s = Scanner::new(text);
+    let mut p = 1;
+    let mut ts_span = None;
+    for &c in layout {
+        let c = c as usize;
+        p += key_len[c];
+        s.pos = p;
+        if s.skip_value(1).is_err() {
+            break; // cannot happen: the line was validated
+        }
+        let o = pos.map_or(c, |m| m[c]);
+        dst[o] = (p, s.pos);
+        if ts == Some(c) {
+            ts_span = Some((p, s.pos));
+        }
+        p = s.pos + 2;
+    }
+    ts_span
+}
+
 /// What the output workers share.
 struct Ctx<'c, 'a> {
     file: &'c str,
@@ -728,6 +799,9 @@ struct Ctx<'c, 'a> {
     merger: &'c RowMerger<'c>,
     /// Output column names as JSON strings.
     keys: &'c [String],
+    /// Per input column: length of its key text `"name": ` in a canonical line.
+    a_key_len: Vec<usize>,
+    b_key_len: Vec<usize>,
 }
 
 impl Ctx<'_, '_> {
@@ -748,6 +822,7 @@ impl Ctx<'_, '_> {
         let mut ca = Columns::from_names(self.a.columns.clone());
         let mut cb = Columns::from_names(self.b.columns.clone());
         let mut line = String::new();
+        let mut pair = PairScratch::new(self.merger.columns().len());
         let mut st = FastStats::default();
         for &(sa, sb) in slots {
             st.rows += 1;
@@ -766,6 +841,14 @@ impl Ctx<'_, '_> {
                 }
                 (i, usize::MAX) => self.merger.widen_a(self.parse(self.a, &mut ca, i)),
                 (usize::MAX, j) => self.merger.remap_b(self.parse(self.b, &mut cb, j)),
+                (i, j)
+                    if self.a.lines[i].layout != NOT_CANONICAL
+                        && self.b.lines[j].layout != NOT_CANONICAL =>
+                {
+                    st.merged += 1;
+                    self.merge_spans(i, j, &mut out, &mut pair)?;
+                    continue;
+                }
                 (i, j) => {
                     st.merged += 1;
                     let ra = self.parse(self.a, &mut ca, i);
@@ -786,6 +869,74 @@ impl Ctx<'_, '_> {
             out.push(b'\n');
         }
         Ok((out, st))
+    }
+
+    /// Merge a matched pair of canonical lines cell by cell on their text:
+    /// a cell null or absent on one side, or the same text on both, is
+    /// copied; only real conflicts are parsed and resolved by the core
+    /// ([`RowMerger::merge_cell`]) and written. Same bytes as merging the
+    /// parsed rows and writing the result.
+    fn merge_spans(
+        &self,
+        i: usize,
+        j: usize,
+        out: &mut Vec<u8>,
+        pair: &mut PairScratch,
+    ) -> Result<(), TableIoError> {
+        let (ts_a, ts_b) = self.merger.timestamp_columns();
+        let ta = field_spans(self.a, i, &self.a_key_len, None, &mut pair.a, ts_a);
+        let tb = field_spans(
+            self.b,
+            j,
+            &self.b_key_len,
+            Some(self.merger.b_positions()),
+            &mut pair.b,
+            ts_b,
+        );
+        let (text_a, text_b) = (self.a.text(i), self.b.text(j));
+        let value = |text: &str, (s, e): (usize, usize)| {
+            Scanner::new(&text[s..e]).value(1).unwrap_or(Value::None)
+        };
+        let ts = |text: &str, span: Option<(usize, usize)>| match span {
+            Some(sp) => parse_timestamp(Some(&value(text, sp))),
+            None => parse_timestamp(None),
+        };
+        let (ts_a, ts_b) = (ts(text_a, ta), ts(text_b, tb));
+        out.push(b'{');
+        for (o, key) in self.keys.iter().enumerate() {
+            if o > 0 {
+                out.extend_from_slice(b", ");
+            }
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b": ");
+            let present = |text: &'_ str, sp: (usize, usize)| -> Option<(usize, usize)> {
+                (sp.0 != ABSENT && &text.as_bytes()[sp.0..sp.1] != b"null").then_some(sp)
+            };
+            let (sa, sb) = (present(text_a, pair.a[o]), present(text_b, pair.b[o]));
+            match (sa, sb) {
+                (None, None) => out.extend_from_slice(b"null"),
+                (None, Some((s, e))) => out.extend_from_slice(&text_b.as_bytes()[s..e]),
+                (Some((s, e)), None) => out.extend_from_slice(&text_a.as_bytes()[s..e]),
+                (Some((s, e)), Some((u, v))) if text_a[s..e] == text_b[u..v] => {
+                    out.extend_from_slice(&text_a.as_bytes()[s..e])
+                }
+                (Some(x), Some(y)) => {
+                    let merged =
+                        self.merger
+                            .merge_cell(o, value(text_a, x), value(text_b, y), ts_a, ts_b);
+                    pair.text.clear();
+                    push_json(&merged, &mut pair.text).map_err(|msg| TableIoError::Unwritable {
+                        file: self.file.to_string(),
+                        row: i,
+                        column: self.merger.columns()[o].clone(),
+                        msg,
+                    })?;
+                    out.extend_from_slice(pair.text.as_bytes());
+                }
+            }
+        }
+        out.extend_from_slice(b"}\n");
+        Ok(())
     }
 
     /// The rows with a null key (A's, then B's), exact duplicates removed.
