@@ -77,9 +77,25 @@ impl KeyHasher {
 
 #[derive(Clone, Copy)]
 struct Entry {
+    /// Slot in `locals`, with [`INT_FLAG`] for an int-like key.
     slot: usize,
-    hash: u64,
-    int: Option<i64>,
+    /// The key's hash, or the mixed int of an int-like key.
+    key: u64,
+}
+
+/// Top bit of `Item::row` and `Entry::slot`: the key is int-like and `key`
+/// holds [`mix`] of the int (no table has 2^63 rows, nor 2^31 on 32-bit
+/// targets, where memory ends far sooner).
+const INT_FLAG: usize = 1 << (usize::BITS - 1);
+
+/// A bijection on 64-bit values (the SplitMix64 finaliser): equal ints map
+/// to equal keys and different ints to different ones, so the int itself
+/// need not be kept, and the mixed bits spread over the partitions.
+fn mix(i: i64) -> u64 {
+    let mut x = i as u64;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 #[derive(Clone, Copy)]
@@ -108,12 +124,24 @@ fn hash_all<S: BuildHasher>(
     Ok(out)
 }
 
-/// One keyed row in its partition: index, hash, int-like key.
+/// One keyed row in its partition: index (with [`INT_FLAG`]) and key
+/// (hash, or mixed int), 16 bytes.
 #[derive(Clone, Copy, Default)]
 struct Item {
     row: usize,
-    hash: u64,
-    int: Option<i64>,
+    key: u64,
+}
+
+impl Item {
+    fn of(row: usize, h: (u64, Option<i64>)) -> Item {
+        match h.1 {
+            Some(i) => Item {
+                row: row | INT_FLAG,
+                key: mix(i),
+            },
+            None => Item { row, key: h.0 },
+        }
+    }
 }
 
 /// Keyed rows grouped by partition (stable, hash and key carried along so
@@ -122,8 +150,10 @@ fn partition(hashes: &[KeyHash], bits: u32) -> (Vec<Item>, Vec<usize>) {
     let parts = 1usize << bits;
     let part = |h: u64| ((h >> 40) as usize) & (parts - 1);
     let mut starts = alloc::vec![0usize; parts + 1];
-    for (h, _) in hashes.iter().flatten() {
-        starts[part(*h) + 1] += 1;
+    for (row, h) in hashes.iter().enumerate() {
+        if let Some(h) = *h {
+            starts[part(Item::of(row, h).key) + 1] += 1;
+        }
     }
     for p in 0..parts {
         starts[p + 1] += starts[p];
@@ -131,9 +161,10 @@ fn partition(hashes: &[KeyHash], bits: u32) -> (Vec<Item>, Vec<usize>) {
     let mut fill = starts.clone();
     let mut items = alloc::vec![Item::default(); starts[parts]];
     for (row, h) in hashes.iter().enumerate() {
-        if let Some((hash, int)) = *h {
-            let p = part(hash);
-            items[fill[p]] = Item { row, hash, int };
+        if let Some(h) = *h {
+            let item = Item::of(row, h);
+            let p = part(item.key);
+            items[fill[p]] = item;
             fill[p] += 1;
         }
     }
@@ -204,21 +235,17 @@ pub fn join_hashed(
     for p in 0..(1usize << bits) {
         let (ra, rb) = (&ia[sa[p]..sa[p + 1]], &ib[sb[p]..sb[p + 1]]);
         table.clear();
-        table.reserve(ra.len() + rb.len(), |e| e.hash);
+        table.reserve(ra.len() + rb.len(), |e| e.key);
         locals.clear();
-        for &Item {
-            row: i,
-            hash: h,
-            int,
-        } in ra
-        {
-            let found = table.find(h, |e| match (int, e.int) {
-                (Some(x), Some(y)) => x == y,
-                (Some(_), None) | (None, Some(_)) => false,
-                (None, None) => eq(RowRef::A(locals[e.slot].first_a), RowRef::A(i)),
+        for &Item { row, key } in ra {
+            let (i, int) = (row & !INT_FLAG, row & INT_FLAG);
+            let found = table.find(key, |e| {
+                e.key == key
+                    && e.slot & INT_FLAG == int
+                    && (int != 0 || eq(RowRef::A(locals[e.slot & !INT_FLAG].first_a), RowRef::A(i)))
             });
             match found {
-                Some(e) => locals[e.slot].last_a = i,
+                Some(e) => locals[e.slot & !INT_FLAG].last_a = i,
                 None => {
                     let slot = locals.len();
                     locals.push(Local {
@@ -227,31 +254,34 @@ pub fn join_hashed(
                         first_b: NONE,
                         last_b: NONE,
                     });
-                    table.insert_unique(h, Entry { slot, hash: h, int }, |e| e.hash);
+                    table.insert_unique(
+                        key,
+                        Entry {
+                            slot: slot | int,
+                            key,
+                        },
+                        |e| e.key,
+                    );
                 }
             }
         }
-        for &Item {
-            row: j,
-            hash: h,
-            int,
-        } in rb
-        {
-            let found = table.find(h, |e| match (int, e.int) {
-                (Some(x), Some(y)) => x == y,
-                (Some(_), None) | (None, Some(_)) => false,
-                (None, None) => {
-                    let l = locals[e.slot];
-                    if l.first_a != NONE {
-                        eq(RowRef::A(l.first_a), RowRef::B(j))
-                    } else {
-                        eq(RowRef::B(l.first_b), RowRef::B(j))
-                    }
-                }
+        for &Item { row, key } in rb {
+            let (j, int) = (row & !INT_FLAG, row & INT_FLAG);
+            let found = table.find(key, |e| {
+                e.key == key
+                    && e.slot & INT_FLAG == int
+                    && (int != 0 || {
+                        let l = locals[e.slot & !INT_FLAG];
+                        if l.first_a != NONE {
+                            eq(RowRef::A(l.first_a), RowRef::B(j))
+                        } else {
+                            eq(RowRef::B(l.first_b), RowRef::B(j))
+                        }
+                    })
             });
             match found {
                 Some(e) => {
-                    let l = &mut locals[e.slot];
+                    let l = &mut locals[e.slot & !INT_FLAG];
                     if l.first_b == NONE {
                         l.first_b = j;
                     }
@@ -265,7 +295,14 @@ pub fn join_hashed(
                         first_b: j,
                         last_b: j,
                     });
-                    table.insert_unique(h, Entry { slot, hash: h, int }, |e| e.hash);
+                    table.insert_unique(
+                        key,
+                        Entry {
+                            slot: slot | int,
+                            key,
+                        },
+                        |e| e.key,
+                    );
                 }
             }
         }
