@@ -76,6 +76,12 @@ fn value_text(g: &mut Gen) -> String {
         9 => "{\"k\": [true]}".into(),
         10 => format!("{}", 1_700_000_000 + g.below(5)),
         11 => (*g.pick(&["\"2024-01-01T00:00:00Z\"", "\"1700000001\"", "\"zzz\""])).into(),
+        12 => (*g.pick(&[
+            "\"a fairly long string value that runs past thirty-two bytes\"",
+            "\"a fairly long string value that runs past 32 bytes\\n then an escape\"",
+            "\"a fairly long string value that runs past 32 bytes, then caf\u{e9}\"",
+        ]))
+        .into(),
         _ => format!("\"w{}\"", g.below(6)),
     }
 }

@@ -331,14 +331,35 @@ impl<'a> Scanner<'a> {
     /// byte for byte).
     pub fn skip_string(&mut self) -> ScanResult<bool> {
         let start = self.pos + 1;
-        if let Some(off) = memchr::memchr2(b'"', b'\\', &self.b[start..]) {
-            let end = start + off;
-            let body = &self.b[start..end];
+        let b = self.b;
+        // Short strings (most cells): one scalar pass finds the end and
+        // checks the bytes; longer ones go to memchr.
+        let mut p = start;
+        let mut printable = true;
+        let limit = (start + 32).min(b.len());
+        while p < limit {
+            let c = b[p];
+            if c == b'"' {
+                if printable {
+                    self.pos = p + 1;
+                    return Ok(true);
+                }
+                return self.string_cow().map(|_| false);
+            }
+            if c == b'\\' {
+                return self.string_cow().map(|_| false);
+            }
+            printable &= c.wrapping_sub(0x20) < 0x5f;
+            p += 1;
+        }
+        if let Some(off) = memchr::memchr2(b'"', b'\\', &b[p..]) {
+            let end = p + off;
+            let body = &b[p..end];
             // One vectorisable pass: every byte in 0x20..0x7f.
-            let printable = body
+            printable &= body
                 .iter()
                 .fold(true, |ok, &c| ok & (c.wrapping_sub(0x20) < 0x5f));
-            if printable && self.b[end] == b'"' {
+            if printable && b[end] == b'"' {
                 self.pos = end + 1;
                 return Ok(true);
             }
