@@ -26,23 +26,12 @@ import warnings
 from crdt_merge.streaming import merge_sorted_stream
 from crdt_merge.strategies import LWW, LongestWins, MaxWins, MergeSchema, MinWins, UnionSet
 
-WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
-CITIES = ["Paris", "Berlin", "Lagos", "Lima", "Osaka", "Perth", "Quito", "Oslo"]
-
+from table_vs_reference import row  # the same 8-column rows
 
 def rows(seed, start, n):
     rng = random.Random(seed)
     for i in range(start, start + n):
-        yield {
-            "id": i,
-            "name": rng.choice(WORDS) + " " + rng.choice(WORDS),
-            "city": rng.choice(CITIES),
-            "score": rng.randrange(0, 1000),
-            "amount": round(rng.random() * 1000, 2),
-            "active": rng.random() < 0.5,
-            "tags": ",".join(rng.sample(WORDS, 2)),
-            "ts": rng.randrange(1_700_000_000, 1_700_001_000),
-        }
+        yield row(rng, i)
 
 
 def vm_rss_kib():
