@@ -24,6 +24,7 @@ use crate::error::{CliError, Result};
 struct Entry {
     hi: u64,
     lo: u64,
+    hash: u64,
     chunk: u32,
     index: u32,
     conf: f64,
@@ -42,12 +43,35 @@ fn entry(k: u128, chunk: u32, index: u32, conf: f64, len: u32) -> Entry {
     Entry {
         hi: (k >> 64) as u64,
         lo: k as u64,
+        hash: 0,
         chunk,
         index,
         conf,
         len,
         n: 1,
     }
+}
+
+/// A 64-bit hash of a fact: equal keys with different hashes are different
+/// facts; equal hashes are checked byte for byte.
+#[cfg(not(test))]
+fn fact_hash(fact: &[u8]) -> u64 {
+    let mut h = fact.len() as u64;
+    let mut words = fact.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        h = (h.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    let mut last = [0u8; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    h ^ (h >> 29)
+}
+
+/// Tests use a hash that collides all the time, to exercise the check.
+#[cfg(test)]
+fn fact_hash(fact: &[u8]) -> u64 {
+    fact.len() as u64 % 3
 }
 
 /// Sort key of a fact: 16 bytes after the prefix all facts share, big-endian.
@@ -242,19 +266,18 @@ pub fn merge_range<'a>(
     part: usize,
     cm: &ContextMerge,
 ) -> Result<Range<'a>, crdt_merge_core::DecodeError> {
-    let mut entries = Vec::new();
-    inputs.each(|k, e| {
+    let total: usize = inputs.chunks.iter().map(Parsed::len).sum();
+    let mut entries = Vec::with_capacity(total / (splitters.len() + 1) * 5 / 4 + 16);
+    inputs.each(|k, mut e| {
         if splitters.is_empty() || splitters.partition_point(|s| *s <= k) == part {
+            e.hash = fact_hash(inputs.fact(e.chunk, e.index).as_bytes());
             entries.push(e);
         }
     });
-    entries.sort_unstable_by(|a, b| {
-        (a.hi, a.lo).cmp(&(b.hi, b.lo)).then_with(|| {
-            inputs
-                .fact(a.chunk, a.index)
-                .cmp(inputs.fact(b.chunk, b.index))
-        })
-    });
+    // Sorted by key, then hash (so equal facts are adjacent without reading
+    // them); the walk below sorts any run of equal keys that holds more than
+    // one fact by the facts themselves.
+    entries.sort_unstable_by_key(|e| (e.hi, e.lo, e.hash));
     let mut r = Range {
         total: entries.len(),
         distinct: 0,
@@ -266,14 +289,33 @@ pub fn merge_range<'a>(
     let mut i = 0;
     let n_all = r.entries.len();
     while i < n_all {
+        let same = |x: &Entry, y: &Entry| (x.hi, x.lo) == (y.hi, y.lo);
+        let mut run_end = i + 1;
+        while run_end < n_all && same(&r.entries[run_end], &r.entries[i]) {
+            run_end += 1;
+        }
+        if run_end - i > 1 {
+            let first = r.entries[i];
+            let fact = inputs.fact(first.chunk, first.index);
+            if r.entries[i + 1..run_end]
+                .iter()
+                .any(|x| x.hash != first.hash || inputs.fact(x.chunk, x.index) != fact)
+            {
+                r.entries[i..run_end].sort_by(|a, b| {
+                    inputs
+                        .fact(a.chunk, a.index)
+                        .cmp(inputs.fact(b.chunk, b.index))
+                });
+            }
+        }
         let e = r.entries[i];
         let mut end = i + 1;
         let mut all_flat = e.chunk & FULL == 0;
-        if end < n_all && (r.entries[end].hi, r.entries[end].lo) == (e.hi, e.lo) {
+        if run_end > end {
             let fact = inputs.fact(e.chunk, e.index);
-            while end < n_all {
+            while end < run_end {
                 let x = &r.entries[end];
-                if (x.hi, x.lo) != (e.hi, e.lo) || inputs.fact(x.chunk, x.index) != fact {
+                if inputs.fact(x.chunk, x.index) != fact {
                     break;
                 }
                 all_flat &= x.chunk & FULL == 0;

@@ -85,6 +85,11 @@ fn simple(fact: &str, conf: &str, ts: Option<&str>, source: &str, tags: &str) ->
 
 fn line() -> impl Strategy<Value = String> {
     let fact = prop::sample::select(vec![
+        // longer than a sort key after the shared prefix: ties broken by the whole fact
+        "a shared prefix of twenty bytes: 1",
+        "a shared prefix of twenty bytes: 2",
+        "a shared prefix of twenty bytes: 1x",
+        "a shared prefix of twenty bytes: 12",
         "f1",
         "f2",
         "f3",
@@ -242,7 +247,7 @@ fn run_case(c: &Case) -> std::result::Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(600))]
 
     #[test]
     fn chunked_merge_equals_sequential_merge(c in case()) {
@@ -256,7 +261,7 @@ fn many_lines_over_many_chunks_and_threads() {
         .map(|i| {
             let conf = format!("0.{:03}", (i * 37) % 1000);
             let ts = format!("{}.0", 1_700_000_000 + i % 97);
-            let fact = format!("agent fact {}", (i * 7919) % 2000);
+            let fact = format!("agent fact with a long shared part {}", (i * 7919) % 2000);
             simple(
                 &fact,
                 &conf,

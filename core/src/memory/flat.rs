@@ -22,7 +22,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{fmax, Memory, RESERVED_KEYS};
+use super::{fmax, Memory};
 use crate::json::write::{write_float, write_str};
 
 /// A byte range of a text buffer (start and length).
@@ -61,6 +61,8 @@ pub struct FlatLine {
     ts: f64,
     conf_at: u32,
     ts_at: u32,
+    conf_len: u8,
+    ts_len: u8,
     flags: u8,
 }
 
@@ -89,20 +91,38 @@ impl Cur<'_> {
 
     /// A string without escapes or control characters; the span of its content.
     fn string(&mut self) -> Option<(usize, usize)> {
+        const L: u64 = 0x0101_0101_0101_0101;
+        const H: u64 = 0x8080_8080_8080_8080;
         self.eat(b'"')?;
         let start = self.i;
-        while self.i < self.end {
-            match self.b[self.i] {
+        let (b, end) = (self.b, self.end);
+        let mut i = start;
+        // eight bytes at a time while none is `"`, `\`, a control, DEL or non-ASCII
+        while let Some(w) = b.get(i..i + 8).filter(|_| i + 8 <= end) {
+            let w = w.try_into().map(u64::from_le_bytes).unwrap_or(H);
+            let zero = |x: u64| x.wrapping_sub(L) & !x;
+            let special = zero(w ^ (L * u64::from(b'"')))
+                | zero(w ^ (L * u64::from(b'\\')))
+                | zero(w ^ (L * 0x7f))
+                | (w.wrapping_sub(L * 0x20) & !w)
+                | w;
+            if special & H != 0 {
+                break;
+            }
+            i += 8;
+        }
+        while i < end {
+            match b[i] {
                 b'"' => {
-                    self.i += 1;
-                    return Some((start, self.i - 1));
+                    self.i = i + 1;
+                    return Some((start, i));
                 }
                 b'\\' | 0..=0x1f => return None,
                 0x7f.. => {
                     self.plain = false;
-                    self.i += 1;
+                    i += 1;
                 }
-                _ => self.i += 1,
+                _ => i += 1,
             }
         }
         None
@@ -149,12 +169,60 @@ impl Cur<'_> {
             }
         }
         let t = text.get(start..self.i)?;
-        let v = if float {
-            t.parse::<f64>().ok()?
-        } else {
-            t.parse::<i64>().ok()? as f64
+        let v = match decimal_fast(t.as_bytes()) {
+            Some(v) => v,
+            None if float => t.parse::<f64>().ok()?,
+            None => t.parse::<i64>().ok()? as f64,
         };
         Some((start, v))
+    }
+}
+
+/// Powers of ten that are exact doubles.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The value of a JSON number without exponent and with at most 15 digits,
+/// computed exactly as a correctly rounded parse gives it (digits and the
+/// power of ten are exact doubles, so one IEEE division rounds correctly);
+/// `None` for any other text.
+fn decimal_fast(t: &[u8]) -> Option<f64> {
+    let (neg, body) = match t.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, t),
+    };
+    if body.is_empty() || body.len() > 16 {
+        return None;
+    }
+    let mut m: u64 = 0;
+    let mut digits = 0usize;
+    let mut frac: Option<usize> = None;
+    for &c in body {
+        match c {
+            b'0'..=b'9' => {
+                m = m * 10 + u64::from(c - b'0');
+                digits += 1;
+                if let Some(f) = frac.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return None,
+        }
+    }
+    if digits > 15 {
+        return None;
+    }
+    match frac {
+        // an integer: `-0` is the int 0, so +0.0
+        None if neg && m != 0 => Some(-(m as f64)),
+        None => Some(m as f64),
+        Some(f) => {
+            let v = m as f64 / POW10[f];
+            Some(if neg { -v } else { v })
+        }
     }
 }
 
@@ -192,15 +260,9 @@ pub fn is_float_repr(t: &str) -> bool {
     }
 }
 
-/// Length of the JSON number starting at `at` in `buf`.
-fn number_text(buf: &str, at: u32) -> &str {
-    let b = buf.as_bytes();
-    let s = at as usize;
-    let mut e = s;
-    while e < b.len() && matches!(b[e], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
-        e += 1;
-    }
-    buf.get(s..e).unwrap_or("")
+/// The length of `t` when it is its value's `repr` (see [`is_float_repr`]).
+fn repr_len(t: &str) -> Option<u8> {
+    u8::try_from(t.len()).ok().filter(|_| is_float_repr(t))
 }
 
 impl FlatLine {
@@ -231,15 +293,23 @@ impl FlatLine {
             ts: 0.0,
             conf_at: 0,
             ts_at: 0,
+            conf_len: 0,
+            ts_len: 0,
             flags: TAGS_SORTED,
         };
         let mut seen = 0u8;
         c.eat(b'{')?;
         loop {
             let (ks, ke) = c.string()?;
-            let key = RESERVED_KEYS
-                .iter()
-                .position(|r| r.as_bytes() == &c.b[ks..ke])?;
+            let key: u8 = match &c.b[ks..ke] {
+                b"fact" => 0,
+                b"confidence" => 1,
+                b"source" => 2,
+                b"ts" => 3,
+                b"topic" => 4,
+                b"tags" => 5,
+                _ => return None,
+            };
             if seen & (1 << key) != 0 {
                 return None;
             }
@@ -251,7 +321,8 @@ impl FlatLine {
                     let (at, v) = c.number(buf)?;
                     line.confidence = v;
                     line.conf_at = at as u32;
-                    if is_float_repr(number_text(buf, at as u32)) {
+                    if let Some(n) = repr_len(buf.get(at..c.i).unwrap_or("")) {
+                        line.conf_len = n;
                         line.flags |= CONF_REPR;
                     }
                 }
@@ -261,7 +332,8 @@ impl FlatLine {
                     line.ts = v;
                     line.ts_at = at as u32;
                     line.flags |= HAS_TS;
-                    if is_float_repr(number_text(buf, at as u32)) {
+                    if let Some(n) = repr_len(buf.get(at..c.i).unwrap_or("")) {
+                        line.ts_len = n;
                         line.flags |= TS_REPR;
                     }
                 }
@@ -344,10 +416,11 @@ impl FlatLine {
     pub fn tags<'a>(&self, buf: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         let mut rest = self.tags.get(buf);
         core::iter::from_fn(move || {
-            let s = rest.find('"')? + 1;
-            let e = s + rest[s..].find('"')?;
-            let t = &rest[s..e];
-            rest = &rest[e + 1..];
+            let b = rest.as_bytes();
+            let s = b.iter().position(|&c| c == b'"')? + 1;
+            let e = s + b[s..].iter().position(|&c| c == b'"')?;
+            let t = rest.get(s..e)?;
+            rest = rest.get(e + 1..)?;
             Some(t)
         })
     }
@@ -418,7 +491,7 @@ impl<'a> FlatJoin<'a> {
     pub fn start(&mut self, buf: &'a str, line: &FlatLine, now: f64) {
         self.fact = line.fact(buf);
         self.confidence = line.confidence;
-        self.conf_text = (line.flags & CONF_REPR != 0).then(|| number_text(buf, line.conf_at));
+        self.conf_text = line.conf_text(buf);
         self.ts = super::effective_ts(line.ts(), now);
         self.ts_text = line.ts_text(buf);
         self.source = line.source(buf);
@@ -434,7 +507,7 @@ impl<'a> FlatJoin<'a> {
         let c = fmax(self.confidence, line.confidence);
         if c.to_bits() != self.confidence.to_bits() {
             self.confidence = c;
-            self.conf_text = (line.flags & CONF_REPR != 0).then(|| number_text(buf, line.conf_at));
+            self.conf_text = line.conf_text(buf);
         }
         let ts = super::effective_ts(line.ts(), now);
         let t = fmax(self.ts, ts);
@@ -523,6 +596,19 @@ impl<'a> FlatJoin<'a> {
 impl FlatLine {
     /// The timestamp's text when it is both used (not zero) and already its repr.
     fn ts_text<'a>(&self, buf: &'a str) -> Option<&'a str> {
-        (self.flags & TS_REPR != 0 && self.ts != 0.0).then(|| number_text(buf, self.ts_at))
+        let span = Span {
+            start: self.ts_at,
+            len: u32::from(self.ts_len),
+        };
+        (self.flags & TS_REPR != 0 && self.ts != 0.0).then(|| span.get(buf))
+    }
+
+    /// The confidence's text when it already is its repr.
+    fn conf_text<'a>(&self, buf: &'a str) -> Option<&'a str> {
+        let span = Span {
+            start: self.conf_at,
+            len: u32::from(self.conf_len),
+        };
+        (self.flags & CONF_REPR != 0).then(|| span.get(buf))
     }
 }
