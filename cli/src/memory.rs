@@ -118,11 +118,13 @@ fn merge_with(opts: &MergeOptions<'_>, threads: usize, chunk_bytes: Option<usize
         total_bytes += files::file_size(p)?;
     }
     let bar = progress::bar(total_bytes, opts.inputs.len(), "reading memories");
-    let maps: Vec<input::Bytes> = opts
-        .inputs
-        .iter()
-        .map(|p| input::open(p))
-        .collect::<Result<_>>()?;
+    // mapping reads the files in: a few at a time, in parallel
+    let mut maps: Vec<input::Bytes> = Vec::with_capacity(opts.inputs.len());
+    for batch in opts.inputs.chunks(threads) {
+        for m in par_map(batch.iter().collect(), |p: &PathBuf| input::open(p)) {
+            maps.push(m?);
+        }
+    }
     let target = chunk_bytes
         .unwrap_or((total_bytes / (threads as u64 * 4)).clamp(1 << 20, 1 << 30) as usize);
     let chunks = input::chunks(&maps, target);

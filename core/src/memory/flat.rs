@@ -128,6 +128,28 @@ impl Cur<'_> {
         None
     }
 
+    /// One of the reserved keys (its index in `RESERVED_KEYS`), quoted.
+    fn key(&mut self) -> Option<u8> {
+        self.eat(b'"')?;
+        let rest = &self.b[self.i..self.end];
+        let (k, name): (u8, &[u8]) = match *rest.first()? {
+            b'f' => (0, b"fact\""),
+            b'c' => (1, b"confidence\""),
+            b's' => (2, b"source\""),
+            b't' => match rest.get(1)? {
+                b's' => (3, b"ts\""),
+                b'o' => (4, b"topic\""),
+                _ => (5, b"tags\""),
+            },
+            _ => return None,
+        };
+        if !rest.starts_with(name) {
+            return None;
+        }
+        self.i += name.len();
+        Some(k)
+    }
+
     /// A JSON number, read by the JSON parser's rules; its start and value.
     fn number(&mut self, text: &str) -> Option<(usize, f64)> {
         self.ws();
@@ -300,16 +322,7 @@ impl FlatLine {
         let mut seen = 0u8;
         c.eat(b'{')?;
         loop {
-            let (ks, ke) = c.string()?;
-            let key: u8 = match &c.b[ks..ke] {
-                b"fact" => 0,
-                b"confidence" => 1,
-                b"source" => 2,
-                b"ts" => 3,
-                b"topic" => 4,
-                b"tags" => 5,
-                _ => return None,
-            };
+            let key = c.key()?;
             if seen & (1 << key) != 0 {
                 return None;
             }
