@@ -210,7 +210,6 @@ fn merge_with(opts: &MergeOptions<'_>, threads: usize, chunk_bytes: Option<usize
     // unmapping the inputs would only delay the exit (the OS reclaims it).
     std::mem::forget(jobs);
     std::mem::forget(ranges);
-    std::mem::forget(inputs);
     std::mem::forget(parsed);
     std::mem::forget(maps);
     Ok(())
