@@ -245,6 +245,23 @@ proptest! {
     }
 
     #[test]
+    fn single_len_is_the_written_length(
+        line in simple_line(),
+        now in prop::sample::select(vec![0.0, 5.0, 1700000000.5]),
+    ) {
+        if let Some(f) = flat(&line) {
+            let mut j = FlatJoin::new();
+            j.start(&line, &f, now);
+            j.finish();
+            let mut out = String::new();
+            j.write_line(&mut out);
+            if let Some(n) = f.single_len(&line) {
+                prop_assert_eq!(n, out.len(), "{}", line);
+            }
+        }
+    }
+
+    #[test]
     fn copied_numbers_are_python_repr(t in number()) {
         if is_float_repr(&t) {
             let v: f64 = t.parse().unwrap();
@@ -299,6 +316,16 @@ fn flat_lines_point_into_their_buffer() {
     assert_eq!(f.tags(buf).collect::<Vec<_>>(), ["y", "x", "y"]);
     assert_eq!(f.ts(), Some(0.0));
     assert!(FlatLine::parse(buf, 0, 4).is_none());
+    let line = r#"{"fact": "b", "confidence": 0.5, "ts": 3.0, "tags": ["y", "x", "y"]}"#;
+    let f = flat(line).unwrap();
+    let mut j = FlatJoin::new();
+    j.start(line, &f, 0.0);
+    j.finish();
+    let mut out = String::new();
+    j.write_line(&mut out);
+    assert_eq!(f.single_len(line), Some(out.len()));
+    let zero_ts = FlatLine::parse(buf, 5, buf.len() - 5).unwrap();
+    assert_eq!(zero_ts.single_len(buf), None, "a zero ts is formatted");
     // metadata, escapes and duplicate keys go to the full parser
     for line in [
         r#"{"fact": "x", "note": 1}"#,

@@ -189,11 +189,14 @@ pub fn parse_chunk<'a>(
                     p.sources.insert(s.to_string());
                 }
             }
-            j.start(text, &fl, now);
-            j.finish();
-            let mut n = ByteCount(1);
-            j.write_line(&mut n);
-            p.lens.push(u32::try_from(n.0).unwrap_or(u32::MAX));
+            let len = fl.single_len(text).unwrap_or_else(|| {
+                j.start(text, &fl, now);
+                j.finish();
+                let mut n = ByteCount(0);
+                j.write_line(&mut n);
+                n.0
+            });
+            p.lens.push(u32::try_from(len + 1).unwrap_or(u32::MAX));
             p.flats.push(fl);
         } else {
             let line = text[pos..end].trim();

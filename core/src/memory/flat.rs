@@ -438,6 +438,56 @@ impl FlatLine {
         })
     }
 
+    /// The length of the line [`FlatJoin::write_line`] writes for this line
+    /// merged alone, computed without building it; `None` when that needs
+    /// formatting (escaped strings, numbers to reformat, more than eight
+    /// unsorted tags), and then the caller builds the [`FlatJoin`].
+    pub fn single_len(&self, buf: &str) -> Option<usize> {
+        if self.flags & PLAIN == 0 || self.flags & CONF_REPR == 0 {
+            return None;
+        }
+        // a missing or zero timestamp (replaced by `now`) is formatted: None
+        let ts = self.ts_text(buf)?.len();
+        let mut tags = 0usize;
+        if self.flags & TAGS_SORTED != 0 {
+            for (i, t) in self.tags(buf).enumerate() {
+                tags += t.len() + if i > 0 { 4 } else { 2 };
+            }
+        } else {
+            let mut v: [&str; 8] = [""; 8];
+            let mut n = 0;
+            for t in self.tags(buf) {
+                *v.get_mut(n)? = t;
+                n += 1;
+            }
+            let v = &mut v[..n];
+            v.sort_unstable();
+            for (i, t) in v.iter().enumerate() {
+                if i > 0 && v[i - 1] == *t {
+                    continue;
+                }
+                tags += t.len() + if tags > 0 { 4 } else { 2 };
+            }
+        }
+        Some(
+            9 + self.fact.len as usize
+                + 2
+                + 16
+                + usize::from(self.conf_len)
+                + 12
+                + self.source.len as usize
+                + 2
+                + 8
+                + ts
+                + 11
+                + self.topic.len as usize
+                + 2
+                + 11
+                + tags
+                + 2,
+        )
+    }
+
     /// The [`Memory`] this line denotes (what `parse_memory_line` returns for it).
     pub fn to_memory(&self, buf: &str) -> Memory {
         let mut tags: Vec<String> = self.tags(buf).map(String::from).collect();
