@@ -16,6 +16,7 @@ Usage: python benches/table_vs_reference.py [N] [--bin target/release/crdt-merge
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -108,12 +109,16 @@ def make(rng, ids):
 
 
 def timed(cmd):
+    """Wall seconds, stdout and CPU seconds (user + system) of a command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
     dt = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr}")
-    return dt, r.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return dt, r.stdout, cpu
 
 
 def count_lines(path):
@@ -147,8 +152,10 @@ def main():
             ("MergeSchema (max/min/union/longest/LWW on ts)", ["--schema", ps, "--timestamp-col", "ts"],
              "schema", {"schema": schema, "timestamp_col": "ts"}),
         ):
-            ours = min(timed([binary, "merge", pa, pb, "--key", "id", *extra, "-o", po])[0]
-                       for _ in range(REPEAT))
+            runs = [timed([binary, "merge", pa, pb, "--key", "id", *extra, "-o", po])
+                    for _ in range(REPEAT)]
+            ours = min(r[0] for r in runs)
+            ours_cpu = min(r[2] for r in runs)
             ours_rows = count_lines(po)
             warnings.simplefilter("ignore")
             t = time.perf_counter()
@@ -158,24 +165,25 @@ def main():
             if ppy:
                 runs = []
                 for _ in range(REPEAT):
-                    _, outp = timed([ppy, "-c", POLARS_SCRIPT, pa, pb, po, mode])
+                    _, outp, _ = timed([ppy, "-c", POLARS_SCRIPT, pa, pb, po, mode])
                     e2e, join, prow = outp.split()
                     runs.append((float(e2e), float(join), int(prow)))
                 pol = min(runs)
-            rows.append((label, ours, ours_rows, ref_t, len(ref), pol))
+            rows.append((label, ours, ours_cpu, ours_rows, ref_t, len(ref), pol))
             del ref
     print()
-    print(f"{'workload':<48} {'crdt-merge-rs (e2e)':>20} {'reference merge()':>18} {'speedup':>8} "
-          f"{'polars (e2e)':>13} {'polars join only':>17} {'vs polars':>9}")
-    for label, ours, orow, ref_t, rrow, pol in rows:
+    print(f"{'workload':<48} {'crdt-merge-rs (e2e)':>20} {'its CPU':>8} {'reference merge()':>18} "
+          f"{'speedup':>8} {'polars (e2e)':>13} {'polars join only':>17} {'vs polars':>9}")
+    for label, ours, ocpu, orow, ref_t, rrow, pol in rows:
         ps_ = f"{pol[0]:.2f} s" if pol else "n/a"
         pj = f"{pol[1]:.2f} s" if pol else "n/a"
         vp = f"{pol[0] / ours:.2f}x" if pol else "n/a"
-        print(f"{label:<48} {ours:>18.2f} s {ref_t:>16.2f} s {ref_t / ours:>7.1f}x {ps_:>13} {pj:>17} {vp:>9}")
+        print(f"{label:<48} {ours:>18.2f} s {ocpu:>6.2f} s {ref_t:>16.2f} s {ref_t / ours:>7.1f}x "
+              f"{ps_:>13} {pj:>17} {vp:>9}")
         if orow != rrow or (pol and pol[2] != orow):
             print(f"  row counts: ours {orow}, reference {rrow}, polars {pol[2] if pol else '-'}")
     print("\nreference timed once on already-loaded lists; ours and polars (best of 3) include reading")
-    print("and writing files; polars uses every core, ours reads the two files on two threads.")
+    print("and writing files; both use every core. 'its CPU': user + system seconds of our fastest run.")
     print("machine shared with other jobs: figures as measured.")
 
 

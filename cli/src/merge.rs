@@ -17,6 +17,7 @@ use crdt_merge_core::table::{
 };
 use crdt_merge_core::value::Value;
 use crdt_merge_io::table::jsonl::read_jsonl_from;
+use crdt_merge_io::table::jsonl_merge::{self, FastMerge};
 use crdt_merge_io::table::{read_table, write_table, TableFormat, TableIoError};
 
 use crate::error::{CliError, Result};
@@ -219,6 +220,47 @@ pub(crate) fn merge_error(e: TableError, pa: &Path, pb: &Path) -> CliError {
     }
 }
 
+/// The fast path for JSON-lines in and out (`crdt_merge_io::table::jsonl_merge`):
+/// both files mapped into memory, rows kept as bytes. Returns `false`, having
+/// written nothing, when the inputs need the table path (which then reports
+/// any error with its file and line).
+fn merge_jsonl_files(args: &MergeArgs, opts: &MergeOptions) -> Result<bool> {
+    let jsonl = |p: &Path| TableFormat::from_path(p).ok() == Some(TableFormat::Jsonl);
+    if !(jsonl(args.a) && jsonl(args.b) && jsonl(args.output)) {
+        return Ok(false);
+    }
+    let map = |p: &Path| -> Option<memmap2::Mmap> {
+        let f = std::fs::File::open(p).ok()?;
+        // SAFETY: the mapping is read-only and dropped before we return; a
+        // file changed by another process while we read it is the caller's
+        // race, as with any reader.
+        unsafe { memmap2::MmapOptions::new().populate().map(&f) }.ok()
+    };
+    let (Some(ma), Some(mb)) = (map(args.a), map(args.b)) else {
+        return Ok(false);
+    };
+    let bar = progress::bar((ma.len() + mb.len()) as u64, 2, "merging");
+    let tmp = temp_in_dir(args.output)?;
+    let outcome = {
+        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
+        let r =
+            jsonl_merge::merge_jsonl(&name(args.output), &ma, &mb, opts, &mut w, &|n| bar.inc(n))?;
+        w.flush().map_err(CliError::io(args.output))?;
+        r
+    };
+    bar.finish_and_clear();
+    match outcome {
+        FastMerge::NotTaken(_) => Ok(false),
+        FastMerge::Done(_) => {
+            tmp.persist(args.output).map_err(|e| CliError::Io {
+                path: args.output.to_path_buf(),
+                source: e.error,
+            })?;
+            Ok(true)
+        }
+    }
+}
+
 /// Run `crdt-merge merge`.
 pub fn run(args: &MergeArgs) -> Result<()> {
     let keys: Vec<String> = args.key.split(',').map(|k| k.trim().to_string()).collect();
@@ -255,10 +297,6 @@ pub fn run(args: &MergeArgs) -> Result<()> {
             }));
         }
     }
-    let mut tables = read_tables(&[args.a, args.b], "reading tables")?;
-    let b = tables.pop().unwrap_or_default();
-    let a = tables.pop().unwrap_or_default();
-    check_keys(&keys, &a, args.a, &b, args.b)?;
     let opts = MergeOptions {
         key: keys,
         prefer,
@@ -266,6 +304,13 @@ pub fn run(args: &MergeArgs) -> Result<()> {
         schema,
         ..MergeOptions::default()
     };
+    if args.provenance.is_none() && merge_jsonl_files(args, &opts)? {
+        return Ok(());
+    }
+    let mut tables = read_tables(&[args.a, args.b], "reading tables")?;
+    let b = tables.pop().unwrap_or_default();
+    let a = tables.pop().unwrap_or_default();
+    check_keys(&opts.key, &a, args.a, &b, args.b)?;
     match args.provenance {
         None => {
             let merged = merge_owned(a, b, &opts).map_err(|e| merge_error(e, args.a, args.b))?;

@@ -220,3 +220,83 @@ fn ql_runs_statements_on_files() {
     let v = json::parse(&std::fs::read_to_string(&plan).unwrap()).unwrap();
     assert_eq!(v.get("merge_key").and_then(Value::as_str), Some("id"));
 }
+
+/// JSON lines in and out take the byte-level fast path; whatever it declines
+/// falls back to the table path, so bad input still fails with one line
+/// naming the file and place, and writes nothing.
+#[test]
+fn jsonl_inputs_report_errors_like_every_other_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(
+        &good,
+        "{\"id\": 1, \"v\": 1.5}\n{\"id\": 2, \"v\": \"x\"}\n",
+    )
+    .unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        ("bad.jsonl", "{\"id\": 1}\n{\"id\": 2,\n", "bad.jsonl:2:"),
+        (
+            "strkey.jsonl",
+            "{\"id\": \"1\"}\n",
+            "strkey.jsonl: row 1: key column \"id\" holds str",
+        ),
+        (
+            "nokey.jsonl",
+            "{\"x\": 1}\n",
+            "nokey.jsonl: key column \"id\" not found",
+        ),
+        ("empty.jsonl", "\n\n", "empty.jsonl: empty file"),
+        ("nan.jsonl", "{\"id\": 3, \"v\": NaN}\n", "nan.jsonl:1:"),
+        ("listkey.jsonl", "{\"id\": [1]}\n", "holds list values"),
+        ("utf8.jsonl", "{\"id\": 1, \"v\": \"\u{ff}\"}\n", ""),
+    ];
+    for (name, text, want) in cases {
+        let p = dir.path().join(name);
+        if *name == "utf8.jsonl" {
+            std::fs::write(&p, b"{\"id\": 1, \"v\": \"\xff\"}\n").unwrap();
+        } else {
+            std::fs::write(&p, text).unwrap();
+        }
+        let out = dir.path().join("out.jsonl");
+        let res = bin()
+            .arg("merge")
+            .arg(&good)
+            .arg(&p)
+            .args(["--key", "id", "-o"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(1), "{name}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        assert!(stderr.contains(name), "{name}: {stderr}");
+        assert!(stderr.contains(want), "{name}: want {want:?} in {stderr}");
+        assert!(!out.exists(), "{name}: output written");
+        assert!(leftovers(dir.path()).is_empty(), "{name}: temp files left");
+    }
+    // and a good pair writes the merge
+    let other = dir.path().join("other.jsonl");
+    std::fs::write(
+        &other,
+        "{\"id\": 2, \"v\": \"y\", \"w\": true}\n{\"id\": 3}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out.jsonl");
+    let res = bin()
+        .arg("merge")
+        .arg(&good)
+        .arg(&other)
+        .args(["--key", "id", "--prefer", "b", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "{\"id\": 1, \"v\": 1.5}\n{\"id\": 2, \"v\": \"y\", \"w\": true}\n{\"id\": 3}\n"
+    );
+}

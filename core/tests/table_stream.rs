@@ -4,7 +4,8 @@
 use std::cell::Cell as StdCell;
 
 use crdt_merge_core::table::{
-    merge, merge_sorted_stream, merge_stream, MergeOptions, Table, TableError,
+    merge, merge_sorted_stream, merge_stream, MergeOptions, MergeSchema, Strategy, Table,
+    TableError,
 };
 use crdt_merge_core::Value;
 use proptest::prelude::*;
@@ -216,4 +217,133 @@ fn stats_use_the_callers_clock() {
     );
     assert_eq!(st.batches, 5); // 4+4+2 from A, then 4+1 from B
     assert!(st.elapsed_secs > 0.0 && st.rows_per_sec() > 0.0);
+}
+
+/// Rows keyed on `(k1, k2)` with string, int and timestamp cells.
+fn two_key_table(keys: &[(i64, String)], vals: &[i64], salt: i64) -> Table {
+    Table {
+        columns: ["k1", "k2", "n", "s", "ts"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+        rows: keys
+            .iter()
+            .enumerate()
+            .map(|(i, (k1, k2))| {
+                let v = vals[(i + salt as usize) % vals.len()];
+                vec![
+                    Some(Value::Int(*k1)),
+                    Some(Value::str(k2)),
+                    Some(Value::Int(v + salt)),
+                    Some(Value::str(format!("s{}", v * (salt + 1)))),
+                    Some(Value::Int(v % 3)),
+                ]
+            })
+            .collect(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// Composite keys (compared as lists) and a schema of mixed strategies:
+    /// the sorted stream gives `merge`'s rows, in key order.
+    #[test]
+    fn sorted_stream_with_composite_key_and_schema_gives_merge_rows(
+        ka in proptest::collection::btree_set((0i64..4, "[a-c]{0,2}"), 0..15),
+        kb in proptest::collection::btree_set((0i64..4, "[a-c]{0,2}"), 0..15),
+        vals in proptest::collection::vec(0i64..6, 1..6),
+        sa in proptest::collection::vec(1usize..6, 0..6),
+        sb in proptest::collection::vec(1usize..6, 0..6),
+        batch in 1usize..7,
+    ) {
+        let ka: Vec<(i64, String)> = ka.into_iter().collect();
+        let kb: Vec<(i64, String)> = kb.into_iter().collect();
+        let a = two_key_table(&ka, &vals, 0);
+        let b = two_key_table(&kb, &vals, 1);
+        let mut o = MergeOptions::keyed(["k1", "k2"]);
+        o.dedup = false;
+        o.timestamp_col = Some("ts".into());
+        o.schema = Some(
+            MergeSchema::new(Strategy::Lww)
+                .with("n", Strategy::MaxWins)
+                .with("s", Strategy::LongestWins),
+        );
+        let whole = merge(&a, &b, &o).unwrap();
+        let out: Vec<Table> = merge_sorted_stream(split(&a, &sa), split(&b, &sb), &o, batch)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let keys: Vec<(i64, String)> = out
+            .iter()
+            .flat_map(|t| t.rows.iter())
+            .map(|r| {
+                let k1 = r[0].as_ref().and_then(Value::as_int).unwrap();
+                let k2 = r[1].as_ref().and_then(Value::as_str).unwrap().to_string();
+                (k1, k2)
+            })
+            .collect();
+        prop_assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        prop_assert_eq!(canon(&out), canon(&[whole]));
+    }
+}
+
+#[test]
+fn unsorted_rows_after_the_other_side_ends_are_an_error() {
+    let a = table(&["id", "v"], &[1], &[Some(1)], 0);
+    let b = table(&["id", "v"], &[2, 5, 4], &[Some(1)], 0);
+    let r: Result<Vec<Table>, _> = merge_sorted_stream(vec![a], split(&b, &[1]), &opts(), 2)
+        .unwrap()
+        .collect();
+    assert!(
+        matches!(
+            r,
+            Err(TableError::Unsorted {
+                side: "b",
+                row: 2,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    // The same key twice in a row is sorted (the reference checks `<` only).
+    let a = table(&["id", "v"], &[1, 1, 2], &[Some(1)], 0);
+    let b = table(&["id", "v"], &[1], &[Some(2)], 0);
+    let out: Vec<Table> = merge_sorted_stream(vec![a], vec![b], &opts(), 10)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(out.iter().map(|t| t.rows.len()).sum::<usize>(), 3);
+}
+
+/// The sorted stream pulls an input batch only when it needs its next row:
+/// a full output batch is handed out before anything more is read, so at
+/// most one input batch per side and one output batch are held.
+#[test]
+fn sorted_stream_pulls_input_batches_lazily() {
+    let o = opts();
+    let pulled = StdCell::new(0usize);
+    let a = table(&["id", "v"], &[1, 2, 3, 4, 5, 6], &[Some(1)], 0);
+    let b = table(&["id", "v"], &[2, 4], &[Some(2)], 0);
+    let a_batches = split(&a, &[2, 2, 2]).into_iter().inspect(|_| {
+        pulled.set(pulled.get() + 1);
+    });
+    let mut s = merge_sorted_stream(a_batches, vec![b], &o, 2).unwrap();
+    let first = s.next().unwrap().unwrap();
+    assert_eq!(first.rows.len(), 2);
+    assert_eq!(pulled.get(), 1, "the second A batch is not read yet");
+    let rest: Vec<Table> = s.collect::<Result<_, _>>().unwrap();
+    assert_eq!(rest.iter().map(|t| t.rows.len()).sum::<usize>(), 4);
+    assert_eq!(pulled.get(), 3);
+
+    // A bad batch is an error once it is reached: the batches before it come out first.
+    let good = table(&["id", "v"], &[1, 2], &[Some(1)], 0);
+    let bad = Table {
+        columns: vec!["id".into(), "v".into()],
+        rows: vec![vec![Some(Value::Int(3))]],
+    };
+    let mut s = merge_sorted_stream(vec![good, bad], Vec::<Table>::new(), &o, 2).unwrap();
+    assert_eq!(s.next().unwrap().unwrap().rows.len(), 2);
+    assert!(matches!(s.next(), Some(Err(TableError::RaggedRow { .. }))));
+    assert!(s.next().is_none());
 }

@@ -5,6 +5,11 @@
 //! not pay a cache miss per probe. The result is the merge's slot list:
 //! A's keys in first-seen order, then B's new keys in first-seen order, each
 //! with the last row of that key on each side (the reference's dict rules).
+//!
+//! The join works on key hashes and an equality callback, so inputs that
+//! are not [`Table`](super::Table)s (the JSON-lines fast path of
+//! `crdt-merge-io`, which keeps rows as bytes) share it: hash keys with a
+//! [`KeyHasher`], then call [`join_hashed`].
 
 use alloc::vec::Vec;
 use core::hash::BuildHasher;
@@ -12,27 +17,85 @@ use core::hash::BuildHasher;
 use hashbrown::HashTable;
 
 use super::error::TableError;
-use super::merge::{keys_eq, row_key, RowKey};
+use super::merge::{key_hash, keys_eq, row_key, RowKey};
 use super::Cell;
+use crate::value::Value;
 
 const NONE: usize = usize::MAX;
 
 /// Matched keys: `slots[k] = (A row, B row)` (`usize::MAX` = none), and the
 /// rows with a null key on each side, in input order.
-pub(crate) struct KeyMatch {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyMatch {
+    /// Output slots in order: A's keys in first-seen order, then B's new
+    /// keys; each the last A row and last B row of its key (`usize::MAX`
+    /// when that side lacks the key).
     pub slots: Vec<(usize, usize)>,
+    /// A's rows with a null key, in input order.
     pub null_a: Vec<usize>,
+    /// B's rows with a null key, in input order.
     pub null_b: Vec<usize>,
 }
 
-/// A row's key hash and int-like key (see `RowKey`), `None` for a null key.
-type KeyHash = Option<(u64, Option<i64>)>;
+/// A row's key hash and int-like key (the key as an `i64` when it is one
+/// value Python `==` equates with an int), `None` for a null key.
+pub type KeyHash = Option<(u64, Option<i64>)>;
+
+/// A row of one input, for the equality callback of [`join_hashed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowRef {
+    /// Row of input A.
+    A(usize),
+    /// Row of input B.
+    B(usize),
+}
+
+/// Hashes key values consistently with Python `==` (`1`, `1.0` and `True`
+/// alike), with one random seed per hasher: hash both inputs of a join with
+/// the same one.
+#[derive(Clone, Default)]
+pub struct KeyHasher {
+    state: hashbrown::DefaultHashBuilder,
+}
+
+impl KeyHasher {
+    /// A hasher with a fresh seed.
+    pub fn new() -> KeyHasher {
+        KeyHasher::default()
+    }
+
+    /// The key hash of one row's key values (`None` = absent): `Ok(None)`
+    /// when any is null or absent, `Err(i)` when value `i` is unhashable
+    /// (a list, dict or set).
+    pub fn hash<'v, I>(&self, values: I) -> Result<KeyHash, usize>
+    where
+        I: Iterator<Item = Option<&'v Value>> + Clone,
+    {
+        key_hash(&self.state, values)
+    }
+}
 
 #[derive(Clone, Copy)]
 struct Entry {
+    /// Slot in `locals`, with [`INT_FLAG`] for an int-like key.
     slot: usize,
-    hash: u64,
-    int: Option<i64>,
+    /// The key's hash, or the mixed int of an int-like key.
+    key: u64,
+}
+
+/// Top bit of `Item::row` and `Entry::slot`: the key is int-like and `key`
+/// holds [`mix`] of the int (no table has 2^63 rows, nor 2^31 on 32-bit
+/// targets, where memory ends far sooner).
+const INT_FLAG: usize = 1 << (usize::BITS - 1);
+
+/// A bijection on 64-bit values (the SplitMix64 finaliser): equal ints map
+/// to equal keys and different ints to different ones, so the int itself
+/// need not be kept, and the mixed bits spread over the partitions.
+fn mix(i: i64) -> u64 {
+    let mut x = i as u64;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 #[derive(Clone, Copy)]
@@ -50,27 +113,35 @@ fn hash_all<S: BuildHasher>(
     kidx: &[usize],
     names: &[alloc::string::String],
     side: &'static str,
-    nulls: &mut Vec<usize>,
 ) -> Result<Vec<KeyHash>, TableError> {
     let mut out = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
         match row_key(state, r, kidx, names, side, i)? {
-            RowKey::Null => {
-                nulls.push(i);
-                out.push(None);
-            }
+            RowKey::Null => out.push(None),
             RowKey::Hash(h, int) => out.push(Some((h, int))),
         }
     }
     Ok(out)
 }
 
-/// One keyed row in its partition: index, hash, int-like key.
+/// One keyed row in its partition: index (with [`INT_FLAG`]) and key
+/// (hash, or mixed int), 16 bytes.
 #[derive(Clone, Copy, Default)]
 struct Item {
     row: usize,
-    hash: u64,
-    int: Option<i64>,
+    key: u64,
+}
+
+impl Item {
+    fn of(row: usize, h: (u64, Option<i64>)) -> Item {
+        match h.1 {
+            Some(i) => Item {
+                row: row | INT_FLAG,
+                key: mix(i),
+            },
+            None => Item { row, key: h.0 },
+        }
+    }
 }
 
 /// Keyed rows grouped by partition (stable, hash and key carried along so
@@ -79,8 +150,10 @@ fn partition(hashes: &[KeyHash], bits: u32) -> (Vec<Item>, Vec<usize>) {
     let parts = 1usize << bits;
     let part = |h: u64| ((h >> 40) as usize) & (parts - 1);
     let mut starts = alloc::vec![0usize; parts + 1];
-    for (h, _) in hashes.iter().flatten() {
-        starts[part(*h) + 1] += 1;
+    for (row, h) in hashes.iter().enumerate() {
+        if let Some(h) = *h {
+            starts[part(Item::of(row, h).key) + 1] += 1;
+        }
     }
     for p in 0..parts {
         starts[p + 1] += starts[p];
@@ -88,17 +161,18 @@ fn partition(hashes: &[KeyHash], bits: u32) -> (Vec<Item>, Vec<usize>) {
     let mut fill = starts.clone();
     let mut items = alloc::vec![Item::default(); starts[parts]];
     for (row, h) in hashes.iter().enumerate() {
-        if let Some((hash, int)) = *h {
-            let p = part(hash);
-            items[fill[p]] = Item { row, hash, int };
+        if let Some(h) = *h {
+            let item = Item::of(row, h);
+            let p = part(item.key);
+            items[fill[p]] = item;
             fill[p] += 1;
         }
     }
     (items, starts)
 }
 
-/// Join the keys of `a` and `b`. `bits` forces the number of partition
-/// bits (tests); `None` picks it from the input size.
+/// Join the keys of two tables' rows. `bits` forces the number of
+/// partition bits (tests); `None` picks it from the input size.
 pub(crate) fn match_keys(
     a: &[Vec<Cell>],
     ka: &[usize],
@@ -108,11 +182,40 @@ pub(crate) fn match_keys(
     bits: Option<u32>,
 ) -> Result<KeyMatch, TableError> {
     let state = hashbrown::DefaultHashBuilder::default();
-    let mut null_a = Vec::new();
-    let mut null_b = Vec::new();
-    let ha = hash_all(&state, a, ka, names, "a", &mut null_a)?;
-    let hb = hash_all(&state, b, kb, names, "b", &mut null_b)?;
-    let total = a.len() + b.len();
+    let ha = hash_all(&state, a, ka, names, "a")?;
+    let hb = hash_all(&state, b, kb, names, "b")?;
+    let eq = |x: RowRef, y: RowRef| {
+        let (rx, kx) = match x {
+            RowRef::A(i) => (&a[i], ka),
+            RowRef::B(i) => (&b[i], kb),
+        };
+        let (ry, ky) = match y {
+            RowRef::A(i) => (&a[i], ka),
+            RowRef::B(i) => (&b[i], kb),
+        };
+        keys_eq(rx, kx, ry, ky)
+    };
+    Ok(join_hashed(&ha, &hb, eq, bits))
+}
+
+/// Join two inputs given each row's key hash (`ha[i]` for A's row `i`,
+/// from one [`KeyHasher`]) and an equality test of two rows' keys (called
+/// only for hash-equal keys that are not int-like). `bits` forces the
+/// number of partition bits; `None` picks it from the input size.
+pub fn join_hashed(
+    ha: &[KeyHash],
+    hb: &[KeyHash],
+    eq: impl Fn(RowRef, RowRef) -> bool,
+    bits: Option<u32>,
+) -> KeyMatch {
+    let nulls = |h: &[KeyHash]| -> Vec<usize> {
+        h.iter()
+            .enumerate()
+            .filter_map(|(i, k)| k.is_none().then_some(i))
+            .collect()
+    };
+    let (null_a, null_b) = (nulls(ha), nulls(hb));
+    let total = ha.len() + hb.len();
     let bits = bits.unwrap_or_else(|| {
         // About 2k rows per partition, at most 1024 partitions.
         let mut k = 0;
@@ -121,33 +224,28 @@ pub(crate) fn match_keys(
         }
         k
     });
-    let (ia, sa) = partition(&ha, bits);
-    let (ib, sb) = partition(&hb, bits);
-    drop((ha, hb));
+    let (ia, sa) = partition(ha, bits);
+    let (ib, sb) = partition(hb, bits);
     // a_out[i] = (last A row, last B row) for the first A row i of a key;
     // b_out[j] = last B row for the first B row j of a key A lacks.
-    let mut a_out: Vec<(usize, usize)> = alloc::vec![(NONE, NONE); a.len()];
-    let mut b_out: Vec<usize> = alloc::vec![NONE; b.len()];
+    let mut a_out: Vec<(usize, usize)> = alloc::vec![(NONE, NONE); ha.len()];
+    let mut b_out: Vec<usize> = alloc::vec![NONE; hb.len()];
     let mut table: HashTable<Entry> = HashTable::new();
     let mut locals: Vec<Local> = Vec::new();
     for p in 0..(1usize << bits) {
         let (ra, rb) = (&ia[sa[p]..sa[p + 1]], &ib[sb[p]..sb[p + 1]]);
         table.clear();
-        table.reserve(ra.len() + rb.len(), |e| e.hash);
+        table.reserve(ra.len() + rb.len(), |e| e.key);
         locals.clear();
-        for &Item {
-            row: i,
-            hash: h,
-            int,
-        } in ra
-        {
-            let found = table.find(h, |e| match (int, e.int) {
-                (Some(x), Some(y)) => x == y,
-                (Some(_), None) | (None, Some(_)) => false,
-                (None, None) => keys_eq(&a[locals[e.slot].first_a], ka, &a[i], ka),
+        for &Item { row, key } in ra {
+            let (i, int) = (row & !INT_FLAG, row & INT_FLAG);
+            let found = table.find(key, |e| {
+                e.key == key
+                    && e.slot & INT_FLAG == int
+                    && (int != 0 || eq(RowRef::A(locals[e.slot & !INT_FLAG].first_a), RowRef::A(i)))
             });
             match found {
-                Some(e) => locals[e.slot].last_a = i,
+                Some(e) => locals[e.slot & !INT_FLAG].last_a = i,
                 None => {
                     let slot = locals.len();
                     locals.push(Local {
@@ -156,31 +254,34 @@ pub(crate) fn match_keys(
                         first_b: NONE,
                         last_b: NONE,
                     });
-                    table.insert_unique(h, Entry { slot, hash: h, int }, |e| e.hash);
+                    table.insert_unique(
+                        key,
+                        Entry {
+                            slot: slot | int,
+                            key,
+                        },
+                        |e| e.key,
+                    );
                 }
             }
         }
-        for &Item {
-            row: j,
-            hash: h,
-            int,
-        } in rb
-        {
-            let found = table.find(h, |e| match (int, e.int) {
-                (Some(x), Some(y)) => x == y,
-                (Some(_), None) | (None, Some(_)) => false,
-                (None, None) => {
-                    let l = locals[e.slot];
-                    if l.first_a != NONE {
-                        keys_eq(&a[l.first_a], ka, &b[j], kb)
-                    } else {
-                        keys_eq(&b[l.first_b], kb, &b[j], kb)
-                    }
-                }
+        for &Item { row, key } in rb {
+            let (j, int) = (row & !INT_FLAG, row & INT_FLAG);
+            let found = table.find(key, |e| {
+                e.key == key
+                    && e.slot & INT_FLAG == int
+                    && (int != 0 || {
+                        let l = locals[e.slot & !INT_FLAG];
+                        if l.first_a != NONE {
+                            eq(RowRef::A(l.first_a), RowRef::B(j))
+                        } else {
+                            eq(RowRef::B(l.first_b), RowRef::B(j))
+                        }
+                    })
             });
             match found {
                 Some(e) => {
-                    let l = &mut locals[e.slot];
+                    let l = &mut locals[e.slot & !INT_FLAG];
                     if l.first_b == NONE {
                         l.first_b = j;
                     }
@@ -194,7 +295,14 @@ pub(crate) fn match_keys(
                         first_b: j,
                         last_b: j,
                     });
-                    table.insert_unique(h, Entry { slot, hash: h, int }, |e| e.hash);
+                    table.insert_unique(
+                        key,
+                        Entry {
+                            slot: slot | int,
+                            key,
+                        },
+                        |e| e.key,
+                    );
                 }
             }
         }
@@ -206,14 +314,14 @@ pub(crate) fn match_keys(
             }
         }
     }
-    let mut slots = Vec::with_capacity(a.len() + b.len());
+    let mut slots = Vec::with_capacity(ha.len() + hb.len());
     slots.extend(a_out.into_iter().filter(|s| s.0 != NONE));
     slots.extend(b_out.into_iter().filter(|&j| j != NONE).map(|j| (NONE, j)));
-    Ok(KeyMatch {
+    KeyMatch {
         slots,
         null_a,
         null_b,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -303,29 +303,43 @@ pub(crate) fn row_key<S: BuildHasher>(
     side: &'static str,
     row_no: usize,
 ) -> Result<RowKey, TableError> {
-    for &k in kidx {
-        if matches!(row[k], None | Some(Value::None)) {
-            return Ok(RowKey::Null);
-        }
+    let values = kidx.iter().map(|&k| row[k].as_ref());
+    match key_hash(state, values) {
+        Ok(None) => Ok(RowKey::Null),
+        Ok(Some((h, tag))) => Ok(RowKey::Hash(h, tag)),
+        Err(n) => Err(TableError::UnhashableKey {
+            column: key_names[n].clone(),
+            type_name: row[kidx[n]].as_ref().unwrap_or(&Value::None).type_name(),
+            side,
+            row: row_no,
+        }),
+    }
+}
+
+/// Hash of one row's key values (see [`KeyHasher`](super::key_join::KeyHasher)):
+/// `Ok(None)` for a null key, `Err(i)` when value `i` is unhashable.
+pub(crate) fn key_hash<'v, S, I>(state: &S, values: I) -> Result<Option<(u64, Option<i64>)>, usize>
+where
+    S: BuildHasher,
+    I: Iterator<Item = Option<&'v Value>> + Clone,
+{
+    if values
+        .clone()
+        .any(|v| matches!(v, None | Some(Value::None)))
+    {
+        return Ok(None);
     }
     let mut h = state.build_hasher();
-    for (n, &k) in kidx.iter().enumerate() {
-        let v = row[k].as_ref().unwrap_or(&Value::None);
+    let mut single = None;
+    for (n, v) in values.enumerate() {
+        let v = v.unwrap_or(&Value::None);
         if !hashable(v) {
-            return Err(TableError::UnhashableKey {
-                column: key_names[n].clone(),
-                type_name: v.type_name(),
-                side,
-                row: row_no,
-            });
+            return Err(n);
         }
         hash_key(v, &mut h);
+        single = if n == 0 { int_like(v) } else { None };
     }
-    let tag = match kidx {
-        [k] => row[*k].as_ref().and_then(int_like),
-        _ => None,
-    };
-    Ok(RowKey::Hash(h.finish(), tag))
+    Ok(Some((h.finish(), single)))
 }
 
 pub(crate) fn keys_eq(x: &[Cell], xk: &[usize], y: &[Cell], yk: &[usize]) -> bool {
@@ -351,10 +365,12 @@ pub(crate) fn check_rows(t: &Table) -> Result<(), TableError> {
 
 const NONE: usize = usize::MAX;
 
-/// Lays rows of A and B out in the output columns and merges matched pairs.
-pub(crate) struct RowMerger<'o> {
+/// Lays rows of A and B out in the output columns and merges matched pairs:
+/// the per-row half of [`merge`], for callers that match keys themselves
+/// (streams, the JSON-lines fast path of `crdt-merge-io`).
+pub struct RowMerger<'o> {
     /// Output columns: A's, then B's new ones.
-    pub columns: Vec<String>,
+    pub(crate) columns: Vec<String>,
     /// Output index of each B column.
     b_pos: Vec<usize>,
     /// B column of each output column (`NONE` if B lacks it).
@@ -368,20 +384,32 @@ pub(crate) struct RowMerger<'o> {
 
 /// The timestamp column: explicit, or `_ts` when both first rows carry it.
 pub(crate) fn timestamp_column(opts: &MergeOptions, a: &Table, b: &Table) -> Option<String> {
-    if let Some(t) = &opts.timestamp_col {
-        return Some(t.clone());
-    }
     let has = |t: &Table| {
         t.rows.first().is_some_and(|r| {
             t.column_index("_ts")
                 .is_some_and(|i| r.get(i).is_some_and(Option::is_some))
         })
     };
-    (has(a) && has(b)).then(|| "_ts".to_string())
+    timestamp_column_for(opts, has(a), has(b))
+}
+
+/// The timestamp column of a merge: `opts.timestamp_col`, else `_ts` when
+/// the first rows of both inputs carry a `_ts` cell (the reference's rule).
+pub fn timestamp_column_for(
+    opts: &MergeOptions,
+    a_first_has_ts: bool,
+    b_first_has_ts: bool,
+) -> Option<String> {
+    if let Some(t) = &opts.timestamp_col {
+        return Some(t.clone());
+    }
+    (a_first_has_ts && b_first_has_ts).then(|| "_ts".to_string())
 }
 
 impl<'o> RowMerger<'o> {
-    pub(crate) fn new(
+    /// A merger for inputs with these columns; `ts_name` is the timestamp
+    /// column (see [`timestamp_column_for`]).
+    pub fn new(
         a_cols: &[String],
         b_cols: &[String],
         opts: &'o MergeOptions,
@@ -427,14 +455,25 @@ impl<'o> RowMerger<'o> {
         }
     }
 
+    /// The output columns: A's, then B's new ones.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// Merge a matched pair (A's row, B's row, each in its input's layout)
+    /// cell by cell into a row in the output layout.
+    pub fn merge_rows(&self, ra: Vec<Cell>, rb: Vec<Cell>) -> Vec<Cell> {
+        self.merge_pair(ra, rb, &mut NoSink, 0)
+    }
+
     /// An A row in the output layout.
-    pub(crate) fn widen_a(&self, mut r: Vec<Cell>) -> Vec<Cell> {
+    pub fn widen_a(&self, mut r: Vec<Cell>) -> Vec<Cell> {
         r.resize(self.columns.len(), None);
         r
     }
 
     /// A B row in the output layout.
-    pub(crate) fn remap_b(&self, mut r: Vec<Cell>) -> Vec<Cell> {
+    pub fn remap_b(&self, mut r: Vec<Cell>) -> Vec<Cell> {
         if self.b_identity {
             return r;
         }
@@ -468,24 +507,47 @@ impl<'o> RowMerger<'o> {
                 NONE => Value::None,
                 j => rb.get_mut(j).and_then(Option::take).unwrap_or(Value::None),
             };
-            let v = match (&va, &vb) {
-                (Value::None, _) => vb,
-                (_, Value::None) => va,
-                _ if py_eq(&va, &vb) => va,
-                _ => {
-                    let r = &self.resolvers[o];
-                    if S::ACTIVE {
+            let v = if S::ACTIVE {
+                match (&va, &vb) {
+                    (Value::None, _) => vb,
+                    (_, Value::None) => va,
+                    _ if py_eq(&va, &vb) => va,
+                    _ => {
+                        let r = &self.resolvers[o];
                         let w = r.resolve(va.clone(), vb.clone(), ts_a, ts_b);
                         sink.conflict(n, o, va, vb, &w, r.name());
                         w
-                    } else {
-                        r.resolve(va, vb, ts_a, ts_b)
                     }
                 }
+            } else {
+                self.merge_cell(o, va, vb, ts_a, ts_b)
             };
             *cell = Some(v);
         }
         ra
+    }
+
+    /// Merge one cell of a matched pair: `va` and `vb` are A's and B's
+    /// values of output column `o` (`Value::None` when null or absent),
+    /// `ts_a` and `ts_b` the rows' timestamps (`parse_timestamp` of their
+    /// [`timestamp_columns`](Self::timestamp_columns) cells, 0 without).
+    pub fn merge_cell(&self, o: usize, va: Value, vb: Value, ts_a: f64, ts_b: f64) -> Value {
+        match (&va, &vb) {
+            (Value::None, _) => vb,
+            (_, Value::None) => va,
+            _ if py_eq(&va, &vb) => va,
+            _ => self.resolvers[o].resolve(va, vb, ts_a, ts_b),
+        }
+    }
+
+    /// The timestamp column's position in A's and in B's layout, if any.
+    pub fn timestamp_columns(&self) -> (Option<usize>, Option<usize>) {
+        (self.ts_a, self.ts_b)
+    }
+
+    /// The output position of each of B's columns.
+    pub fn b_positions(&self) -> &[usize] {
+        &self.b_pos
     }
 }
 

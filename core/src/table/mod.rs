@@ -14,7 +14,7 @@
 //!   [`schema_wire`] — its versioned CRDT state and wire encoding (tag 0x62).
 //! - [`merge`] — the keyed record merge and its options; [`row_dedup`] — the
 //!   exact and reference fuzzy dedup passes.
-//! - `key_join` — the partitioned hash join that matches keys for `merge`.
+//! - [`key_join`] — the partitioned hash join that matches keys for `merge`.
 //! - [`provenance`] — merge with a conflict log.
 //! - [`stream`] — hash-join and sorted merge-join over batches.
 //! - [`json`] — deep `merge_dicts` and keyed JSON-lines merge.
@@ -24,7 +24,7 @@
 
 pub mod error;
 pub mod json;
-mod key_join;
+pub mod key_join;
 pub mod merge;
 pub mod provenance;
 pub mod pycmp;
@@ -36,8 +36,12 @@ pub mod verify;
 
 pub use error::TableError;
 pub use json::{merge_dicts, merge_json_lines, merge_json_lines_text};
-pub use merge::{merge, merge_owned, MergeOptions, Origin, Prefer, RowDedup};
+pub use key_join::{join_hashed, KeyHash, KeyHasher, KeyMatch, RowRef};
+pub use merge::{
+    merge, merge_owned, timestamp_column_for, MergeOptions, Origin, Prefer, RowDedup, RowMerger,
+};
 pub use provenance::{merge_with_provenance, Conflict, ProvenanceLog, Winner};
+pub use row_dedup::ExactDedup;
 pub use schema::{CustomFn, CustomStrategy, MergeSchema, Strategy};
 pub use schema_wire::SchemaState;
 pub use stream::{merge_sorted_stream, merge_stream, MergeStream, SortedMergeStream, StreamStats};

@@ -8,9 +8,13 @@
 //!   unique; a key repeated in A is merged once (the first time) and passes
 //!   through after, as in the reference's `merge_stream`.
 //! - [`merge_sorted_stream`]: both sides sorted by key, merge-join, memory
-//!   O(batch). The sort order is checked on every row: unsorted input is
-//!   [`TableError::Unsorted`], keys that cannot be ordered (mixed types,
-//!   NaN) [`TableError::IncomparableKeys`], a null key [`TableError::NullKey`].
+//!   O(batch): at most one input batch per side and the output batch are
+//!   held, since a side is read only when its next row is needed (never
+//!   while a full output batch waits to be handed out). The sort order is
+//!   checked once on every row: unsorted input is [`TableError::Unsorted`],
+//!   keys that cannot be ordered (mixed types, NaN)
+//!   [`TableError::IncomparableKeys`], a null key [`TableError::NullKey`];
+//!   an error comes out after the batches completed before it.
 //!
 //! Rows merge exactly as in `merge` (same schema / timestamp / prefer rules;
 //! the `_ts` default is decided on the first batches). Batches of one side
@@ -289,6 +293,8 @@ struct Side<I> {
     kidx: Vec<usize>,
     seen: usize,
     prev: Option<Value>,
+    /// Key of the front row once computed and checked (cleared by `pop`).
+    front: Option<Value>,
     started: bool,
     changed: bool,
 }
@@ -303,6 +309,7 @@ impl<I: Iterator<Item = Table>> Side<I> {
             kidx: Vec::new(),
             seen: 0,
             prev: None,
+            front: None,
             started: false,
             changed: false,
         }
@@ -360,41 +367,49 @@ impl<I: Iterator<Item = Table>> Side<I> {
         Ok(true)
     }
 
-    /// The key of the front row, checked against the previous key of this side.
-    fn front_key(&self) -> Result<Value, TableError> {
-        let r = &self.rows[0];
-        let mut vals = Vec::with_capacity(self.kidx.len());
-        for &k in &self.kidx {
-            match r.get(k) {
-                Some(Some(v)) if !matches!(v, Value::None) => vals.push(v.clone()),
-                _ => {
-                    return Err(TableError::NullKey {
+    /// The key of the front row, checked against the previous key of this
+    /// side (computed and checked once per row, then kept until `pop`).
+    fn front_key(&mut self) -> Result<&Value, TableError> {
+        if self.front.is_none() {
+            let key = self.compute_front_key()?;
+            if let Some(prev) = &self.prev {
+                if compare(prev, &key, self.seen)? == Ordering::Greater {
+                    return Err(TableError::Unsorted {
                         side: self.name,
                         row: self.seen,
-                    })
+                        previous: repr(prev),
+                        current: repr(&key),
+                    });
                 }
             }
+            self.front = Some(key);
         }
-        let key = if vals.len() == 1 {
-            vals.pop().unwrap_or(Value::None)
-        } else {
-            Value::List(vals)
-        };
-        if let Some(prev) = &self.prev {
-            if compare(prev, &key, self.seen)? == Ordering::Greater {
-                return Err(TableError::Unsorted {
-                    side: self.name,
-                    row: self.seen,
-                    previous: repr(prev),
-                    current: repr(&key),
-                });
-            }
-        }
-        Ok(key)
+        Ok(self.front.get_or_insert(Value::None))
     }
 
-    fn pop(&mut self, key: Value) -> Vec<Cell> {
-        self.prev = Some(key);
+    /// The front row's key: the cell itself for one key column, a list for several.
+    fn compute_front_key(&self) -> Result<Value, TableError> {
+        let r = &self.rows[0];
+        let cell = |k: usize| match r.get(k) {
+            Some(Some(v)) if !matches!(v, Value::None) => Ok(v.clone()),
+            _ => Err(TableError::NullKey {
+                side: self.name,
+                row: self.seen,
+            }),
+        };
+        match self.kidx.as_slice() {
+            [k] => cell(*k),
+            ks => ks
+                .iter()
+                .map(|&k| cell(k))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::List),
+        }
+    }
+
+    /// Take the front row (its key, checked by `front_key`, becomes the previous key).
+    fn pop(&mut self) -> Vec<Cell> {
+        self.prev = self.front.take();
         self.seen += 1;
         self.rows.pop_front().unwrap_or_default()
     }
@@ -421,8 +436,8 @@ fn compare(x: &Value, y: &Value, row: usize) -> Result<Ordering, TableError> {
 
 /// Merge-join stream: see [`merge_sorted_stream`].
 pub struct SortedMergeStream<'o, IA, IB> {
-    a: Side<IA>,
-    b: Side<IB>,
+    a: Side<core::iter::Fuse<IA>>,
+    b: Side<core::iter::Fuse<IB>>,
     opts: &'o MergeOptions,
     ts: Option<Option<String>>,
     batch_size: usize,
@@ -452,8 +467,8 @@ where
         ));
     }
     Ok(SortedMergeStream {
-        a: Side::new(a.into_iter(), "a"),
-        b: Side::new(b.into_iter(), "b"),
+        a: Side::new(a.into_iter().fuse(), "a"),
+        b: Side::new(b.into_iter().fuse(), "b"),
         opts,
         ts: None,
         batch_size,
@@ -496,29 +511,33 @@ impl<'o, IA: Iterator<Item = Table>, IB: Iterator<Item = Table>> SortedMergeStre
         let ts = self.ts.clone().flatten();
         let m = RowMerger::new(&self.a.columns, &self.b.columns, self.opts, ts.as_deref());
         let mut rows = Vec::with_capacity(self.batch_size);
-        while rows.len() < self.batch_size && (has_a || has_b) {
+        // A side is refilled only when its next row is needed, so no input
+        // batch is pulled while a full output batch is still held.
+        while has_a || has_b {
             let ord = match (has_a, has_b) {
                 (true, true) => {
-                    let (ka, kb) = (self.a.front_key()?, self.b.front_key()?);
-                    let o = compare(&ka, &kb, self.a.seen)?;
+                    let row = self.a.seen;
+                    let ka = self.a.front_key()?;
+                    let kb = self.b.front_key()?;
+                    let o = compare(ka, kb, row)?;
                     match o {
-                        Ordering::Less => rows.push(m.widen_a(self.a.pop(ka))),
-                        Ordering::Greater => rows.push(m.remap_b(self.b.pop(kb))),
+                        Ordering::Less => rows.push(m.widen_a(self.a.pop())),
+                        Ordering::Greater => rows.push(m.remap_b(self.b.pop())),
                         Ordering::Equal => {
-                            let (ra, rb) = (self.a.pop(ka), self.b.pop(kb));
+                            let (ra, rb) = (self.a.pop(), self.b.pop());
                             rows.push(m.merge_pair(ra, rb, &mut NoSink, 0));
                         }
                     }
                     o
                 }
                 (true, false) => {
-                    let ka = self.a.front_key()?;
-                    rows.push(m.widen_a(self.a.pop(ka)));
+                    self.a.front_key()?;
+                    rows.push(m.widen_a(self.a.pop()));
                     Ordering::Less
                 }
                 _ => {
-                    let kb = self.b.front_key()?;
-                    rows.push(m.remap_b(self.b.pop(kb)));
+                    self.b.front_key()?;
+                    rows.push(m.remap_b(self.b.pop()));
                     Ordering::Greater
                 }
             };
@@ -526,6 +545,9 @@ impl<'o, IA: Iterator<Item = Table>, IB: Iterator<Item = Table>> SortedMergeStre
                 Ordering::Less => self.stats.rows_unique_a += 1,
                 Ordering::Greater => self.stats.rows_unique_b += 1,
                 Ordering::Equal => self.stats.rows_merged += 1,
+            }
+            if rows.len() >= self.batch_size {
+                break;
             }
             has_a = self.a.fill(key)?;
             has_b = self.b.fill(key)?;

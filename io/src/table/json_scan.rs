@@ -14,6 +14,64 @@ use crdt_merge_core::value::Value;
 /// Deepest nesting of lists/objects accepted (bounded stack use).
 pub const MAX_DEPTH: usize = 128;
 
+/// The length of a number at the start of `b` whose text is exactly what
+/// Python's `json.dumps` writes for its value, found without converting it:
+/// an int of at most 18 digits other than `-0`, or a float `I.F` with at
+/// most 15 significant digits, `I` below 1e16, no trailing zero in `F`
+/// (except `F` = `0`) and magnitude at least 1e-4 or zero. Such a float
+/// converts to a double whose shortest `repr` is the same text (15 digits
+/// always survive the round trip), and it is finite. `None`: not simple
+/// (the caller converts and compares).
+pub(crate) fn simple_number(b: &[u8]) -> Option<usize> {
+    let neg = b.first() == Some(&b'-');
+    let mut p = neg as usize;
+    let int_start = p;
+    while p < b.len() && b[p].is_ascii_digit() {
+        p += 1;
+    }
+    let int_len = p - int_start;
+    if int_len == 0 || (int_len > 1 && b[int_start] == b'0') {
+        return None;
+    }
+    let next = b.get(p).copied();
+    if next != Some(b'.') {
+        if matches!(next, Some(b'e' | b'E')) || int_len > 18 {
+            return None;
+        }
+        if neg && int_len == 1 && b[int_start] == b'0' {
+            return None;
+        }
+        return Some(p);
+    }
+    p += 1;
+    let frac_start = p;
+    while p < b.len() && b[p].is_ascii_digit() {
+        p += 1;
+    }
+    let frac = &b[frac_start..p];
+    if frac.is_empty() || matches!(b.get(p), Some(b'e' | b'E')) || int_len > 16 {
+        return None;
+    }
+    if frac.len() > 1 && frac[frac.len() - 1] == b'0' {
+        return None;
+    }
+    let int = &b[int_start..int_start + int_len];
+    let sig = if int == b"0" {
+        let zeros = frac.iter().take_while(|&&c| c == b'0').count();
+        if zeros == frac.len() {
+            // 0.0 (or -0.0): repr as written.
+            return (frac.len() == 1).then_some(p);
+        }
+        if zeros > 3 {
+            return None; // below 1e-4: repr switches to exponent form
+        }
+        frac.len() - zeros
+    } else {
+        int_len + frac.len()
+    };
+    (sig <= 15).then_some(p)
+}
+
 /// Scanner state: the text and a byte position in it.
 pub(crate) struct Scanner<'a> {
     text: &'a str,
@@ -34,7 +92,19 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
-    fn lookup(&mut self, hint: usize, key: &str) -> usize {
+    /// Columns known in advance (a table's), in order.
+    pub fn from_names(names: Vec<String>) -> Columns {
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        Columns { names, index }
+    }
+
+    /// Index of a column name, added at the end when new; `hint` is the
+    /// index to try first (the key's position in its object).
+    pub fn lookup(&mut self, hint: usize, key: &str) -> usize {
         if let Some(n) = self.names.get(hint) {
             if n == key {
                 return hint;
@@ -222,6 +292,84 @@ impl<'a> Scanner<'a> {
             Some(b'N' | b'I') => self.err("NaN and Infinity are not accepted"),
             _ => self.err(format!("expected a JSON value {}", self.found())),
         }
+    }
+
+    /// Check one value without building it (strings and numbers allocate
+    /// nothing); returns whether its text is byte for byte what the
+    /// JSON-lines writer (`json.dumps`) writes for it: printable-ASCII
+    /// strings without escapes, ints other than `-0`, floats in `repr`
+    /// form, literals. Lists and objects are parsed and reported as not
+    /// canonical.
+    pub fn skip_value(&mut self, depth: usize) -> ScanResult<bool> {
+        self.ws();
+        match self.peek() {
+            Some(b'"') => self.skip_string(),
+            Some(b'-' | b'0'..=b'9') => {
+                if let Some(end) = simple_number(&self.b[self.pos..]) {
+                    self.pos += end;
+                    return Ok(true);
+                }
+                let start = self.pos;
+                let text = &self.b[start..];
+                match self.number()? {
+                    Value::Int(_) => Ok(&text[..self.pos - start] != b"-0"),
+                    Value::Float(f) => {
+                        let mut buf = [0u8; 40];
+                        Ok(crdt_merge_core::table::pycmp::float_repr_bytes(f, &mut buf)
+                            == &text[..self.pos - start])
+                    }
+                    _ => Ok(false),
+                }
+            }
+            Some(b't' | b'f' | b'n') => self.value(depth).map(|_| true),
+            _ => self.value(depth).map(|_| false),
+        }
+    }
+
+    /// Check the string at the position (which is `"`) and step over it;
+    /// returns whether it is printable ASCII without escapes (written back
+    /// byte for byte).
+    pub fn skip_string(&mut self) -> ScanResult<bool> {
+        let start = self.pos + 1;
+        let b = self.b;
+        // Short strings (most cells): one scalar pass finds the end and
+        // checks the bytes; longer ones go to memchr.
+        let mut p = start;
+        let mut printable = true;
+        let limit = (start + 32).min(b.len());
+        while p < limit {
+            let c = b[p];
+            if c == b'"' {
+                if printable {
+                    self.pos = p + 1;
+                    return Ok(true);
+                }
+                return self.string_cow().map(|_| false);
+            }
+            if c == b'\\' {
+                return self.string_cow().map(|_| false);
+            }
+            printable &= c.wrapping_sub(0x20) < 0x5f;
+            p += 1;
+        }
+        if let Some(off) = memchr::memchr2(b'"', b'\\', &b[p..]) {
+            let end = p + off;
+            let body = &b[p..end];
+            // One vectorisable pass: every byte in 0x20..0x7f.
+            printable &= body
+                .iter()
+                .fold(true, |ok, &c| ok & (c.wrapping_sub(0x20) < 0x5f));
+            if printable && b[end] == b'"' {
+                self.pos = end + 1;
+                return Ok(true);
+            }
+        }
+        self.string_cow().map(|_| false)
+    }
+
+    /// The string at the position (which is `"`), unescaped.
+    pub fn string(&mut self) -> ScanResult<std::borrow::Cow<'a, str>> {
+        self.string_cow()
     }
 
     fn lit(&mut self, word: &str, v: Value) -> ScanResult<Value> {
@@ -412,6 +560,83 @@ mod tests {
         assert!(v(r#""\ud800""#).is_err());
         assert!(v("\"abc").is_err());
         assert!(v("[1,").is_err());
+    }
+
+    /// `simple_number` only accepts texts that are their own `repr`.
+    #[test]
+    fn simple_numbers_are_their_own_repr() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "7",
+            "-12",
+            "00",
+            "1.0",
+            "1.50",
+            "0.0",
+            "-0.0",
+            "0.00",
+            "0.0001",
+            "0.00001",
+            "123456789012345.0",
+            "1234567890123456.0",
+            "0.123456789012345",
+            "0.1234567890123456",
+            "9999999999999999.0",
+            "1e5",
+            "1.5e3",
+            "12345678901234567",
+            "123456789012345678",
+            "1234567890123456789",
+            "-0.5",
+            "3.14159",
+            "0.30000000000000004",
+            "100.25",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            if f.is_finite() {
+                cases.push(crdt_merge_core::pyrepr::float_repr(f).to_string());
+            }
+            // Decimals of 1 to 18 digits with 0 to 6 of them after the point.
+            let digits = (x % 18) as u32 + 1;
+            let d = (x >> 8) % 10u64.pow(digits);
+            let point = ((x >> 40) % 7) as usize;
+            let t = format!("{d:0>w$}", w = point + 1);
+            let (i, f) = t.split_at(t.len() - point);
+            cases.push(if point == 0 {
+                i.to_string()
+            } else {
+                format!("{i}.{f}")
+            });
+        }
+        let mut accepted = 0;
+        for c in cases {
+            let Some(n) = simple_number(c.as_bytes()) else {
+                continue;
+            };
+            accepted += 1;
+            assert_eq!(n, c.len(), "{c}");
+            let v = Scanner::new(&c).value(0).unwrap();
+            let mut out = String::new();
+            crate::table::jsonl::push_json(&v, &mut out).unwrap();
+            assert_eq!(out, c, "simple_number accepted {c}");
+        }
+        assert!(
+            accepted > 5_000,
+            "only {accepted} cases exercised the accepting path"
+        );
+        assert_eq!(simple_number(b"1.25, "), Some(4));
+        assert_eq!(simple_number(b"-0"), None);
+        assert_eq!(simple_number(b"0.00001"), None);
+        assert_eq!(simple_number(b"1.10"), None);
     }
 
     #[test]

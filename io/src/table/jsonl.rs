@@ -204,9 +204,22 @@ fn push_row(
     ri: usize,
     out: &mut String,
 ) -> Result<(), TableIoError> {
+    push_cells(file, &t.columns, keys, &t.rows[ri], ri, out)
+}
+
+/// Append one row's cells as a JSON object (absent cells left out);
+/// `keys` are the column names as JSON strings, `ri` names the row in errors.
+pub(crate) fn push_cells(
+    file: &str,
+    columns: &[String],
+    keys: &[String],
+    cells: &[Cell],
+    ri: usize,
+    out: &mut String,
+) -> Result<(), TableIoError> {
     out.push('{');
     let mut first = true;
-    for (ci, cell) in t.rows[ri].iter().enumerate() {
+    for (ci, cell) in cells.iter().enumerate() {
         let Some(v) = cell else { continue };
         if !first {
             out.push_str(", ");
@@ -217,7 +230,7 @@ fn push_row(
         push_json(v, out).map_err(|msg| TableIoError::Unwritable {
             file: file.to_string(),
             row: ri,
-            column: t.columns[ci].clone(),
+            column: columns[ci].clone(),
             msg,
         })?;
     }

@@ -2,6 +2,7 @@
 //! [`crdt_merge_core::table::Table`], the format chosen by extension.
 //!
 //! Submodules: [`csv`], [`jsonl`] (JSON-lines and JSON arrays),
+//! [`jsonl_merge`] (keyed merge of two JSON-lines texts without tables),
 //! [`parquet`], `json_scan` (the JSON scanner both JSON formats use) and
 //! [`error`] ([`TableIoError`]).
 
@@ -9,6 +10,7 @@ pub mod csv;
 pub mod error;
 mod json_scan;
 pub mod jsonl;
+pub mod jsonl_merge;
 pub mod parquet;
 
 use std::io::Write;
