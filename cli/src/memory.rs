@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crdt_merge_core::memory::context::{content_hash, ContextMerge, Strategy};
+use crdt_merge_core::memory::context::{ContextMerge, Strategy};
 
 use crate::error::{CliError, Result};
 use crate::files;
@@ -87,6 +87,18 @@ fn build(opts: &MergeOptions<'_>) -> Result<ContextMerge> {
     // The content hash is only reported in the manifest.
     cm.hash_content = opts.manifest.is_some();
     Ok(cm)
+}
+
+/// The manifest's `content_hash` of an output text: what the core's
+/// `context::content_hash` computes (SHA-256 hex of the lines joined by
+/// newlines), with a SHA-256 that uses the CPU's SHA instructions.
+fn content_hash(output: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let body = output.strip_suffix(b"\n").unwrap_or(output);
+    Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Run `f` on each item on its own scoped thread; results in item order.

@@ -288,3 +288,20 @@ fn many_lines_over_many_chunks_and_threads() {
         run_case(&c).unwrap();
     }
 }
+
+#[test]
+fn content_hash_is_the_cores() {
+    for text in [
+        &b""[..],
+        b"\n",
+        b"a\n",
+        b"a\nb\n",
+        b"a\nb",
+        &[b'x'; 1000][..],
+    ] {
+        assert_eq!(
+            super::content_hash(text),
+            crdt_merge_core::memory::context::content_hash(text)
+        );
+    }
+}
