@@ -85,6 +85,17 @@ pub fn write_atomic_all(outputs: &[(&Path, &[&[u8]])]) -> Result<()> {
 }
 
 fn write_temp(out: &Path, parts: &[&[u8]]) -> Result<tempfile::NamedTempFile> {
+    let mut tmp = temp_for(out)?;
+    for data in parts {
+        tmp.write_all(data).map_err(CliError::io(out))?;
+    }
+    tmp.as_file().sync_all().map_err(CliError::io(out))?;
+    Ok(tmp)
+}
+
+/// An empty temporary file in `out`'s directory, for a caller that writes
+/// it itself and then hands it to [`persist_synced`].
+pub fn temp_for(out: &Path) -> Result<tempfile::NamedTempFile> {
     let dir: PathBuf = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -97,10 +108,29 @@ fn write_temp(out: &Path, parts: &[&[u8]]) -> Result<tempfile::NamedTempFile> {
         // Like a file created with `open(.., 0o666)`: the umask still applies.
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(&dir).map_err(CliError::io(out))?;
-    for data in parts {
-        tmp.write_all(data).map_err(CliError::io(out))?;
+    builder.tempfile_in(&dir).map_err(CliError::io(out))
+}
+
+/// Finish outputs written into [`temp_for`] files: sync each, then (only
+/// when all are synced) write the `extra` outputs the same way and rename
+/// everything into place.
+pub fn persist_synced(
+    written: Vec<(&Path, tempfile::NamedTempFile)>,
+    extra: &[(&Path, &[&[u8]])],
+) -> Result<()> {
+    let mut temps = Vec::with_capacity(written.len() + extra.len());
+    for (out, tmp) in written {
+        tmp.as_file().sync_all().map_err(CliError::io(out))?;
+        temps.push((out, tmp));
     }
-    tmp.as_file().sync_all().map_err(CliError::io(out))?;
-    Ok(tmp)
+    for (out, parts) in extra {
+        temps.push((*out, write_temp(out, parts)?));
+    }
+    for (out, tmp) in temps {
+        tmp.persist(out).map_err(|e| CliError::Io {
+            path: out.to_path_buf(),
+            source: e.error,
+        })?;
+    }
+    Ok(())
 }

@@ -1,19 +1,25 @@
 //! `crdt-merge memory merge`: merge agents' memory files (JSON lines of the
-//! reference's memory dicts) with the core's `ContextMerge`. Thin: read and
-//! validate lines, call the core, write the surviving memories (and the
-//! manifest) atomically.
+//! reference's memory dicts) with the core's `ContextMerge` semantics, and
+//! write the surviving memories (and the manifest) atomically.
+//!
+//! Plan (the result is that of one sequential `ContextMerge` over all
+//! inputs): map the files and parse chunks of lines on every core
+//! ([`input`]: simple lines stay in place as field positions), merge fact
+//! ranges on every core ([`plan`]: sort, join duplicates, filter, size each
+//! output line), apply the budget, then every range writes its lines at its
+//! own offset of the output file.
 
-use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crdt_merge_core::memory::context::{ContextMerge, FactPartitioner, Strategy};
-use crdt_merge_core::memory::{parse_memory_line, Memory};
+use crdt_merge_core::memory::context::{ContextMerge, Strategy};
 
 use crate::error::{CliError, Result};
 use crate::files;
 use crate::progress;
+
+mod input;
+mod plan;
 
 /// Options of `memory merge`, as given on the command line (validated here).
 pub struct MergeOptions<'a> {
@@ -83,64 +89,16 @@ fn build(opts: &MergeOptions<'_>) -> Result<ContextMerge> {
     Ok(cm)
 }
 
-/// Read one JSON-lines file of memories; blank lines are skipped.
-pub fn read_memories(path: &Path, bar: &indicatif::ProgressBar) -> Result<Vec<Memory>> {
-    let file = File::open(path).map_err(CliError::io(path))?;
-    if !file.metadata().map_err(CliError::io(path))?.is_file() {
-        return Err(CliError::NotAFile {
-            path: path.to_path_buf(),
-        });
-    }
-    let size = file.metadata().map_err(CliError::io(path))?.len();
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    // Reserve for the whole file up front (memory lines are rarely under
-    // 96 bytes): a growing Vec of a million memories would copy itself
-    // into fresh pages again and again.
-    let mut out = Vec::with_capacity((size / 96).min(1 << 24) as usize);
-    let mut buf = Vec::new();
-    let mut line_no = 0usize;
-    let mut unreported = 0u64;
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(CliError::io(path))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        unreported += n as u64;
-        if unreported >= 1 << 20 {
-            bar.inc(unreported);
-            unreported = 0;
-        }
-        let text = std::str::from_utf8(&buf).map_err(|e| CliError::Line {
-            path: path.to_path_buf(),
-            line: line_no,
-            msg: format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-        })?;
-        let text = text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        out.push(parse_memory_line(text).map_err(|e| CliError::Line {
-            path: path.to_path_buf(),
-            line: line_no,
-            msg: e.to_string(),
-        })?);
-    }
-    bar.inc(unreported);
-    Ok(out)
-}
-
-/// Format memories as JSON lines (one string).
-fn format_lines(memories: &[Memory]) -> std::result::Result<String, crdt_merge_core::DecodeError> {
-    let mut text = String::with_capacity(memories.len() * 160);
-    for m in memories {
-        m.write_json_line(&mut text)?;
-        text.push('\n');
-    }
-    Ok(text)
+/// The manifest's `content_hash` of an output text: what the core's
+/// `context::content_hash` computes (SHA-256 hex of the lines joined by
+/// newlines), with a SHA-256 that uses the CPU's SHA instructions.
+fn content_hash(output: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let body = output.strip_suffix(b"\n").unwrap_or(output);
+    Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Run `f` on each item on its own scoped thread; results in item order.
@@ -155,74 +113,119 @@ fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R>
     })
 }
 
-/// Run `memory merge`.
-///
-/// Parallel plan (the result is the same as one sequential merge): parse
-/// each file on its own thread; split every list into fact ranges (one per
-/// core, from a sample); merge each range on its own thread (dedup, join,
-/// filter, sort); apply the budget across ranges; format each range's lines
-/// on its own thread; write the parts in range order.
+/// Run `memory merge` (see the module docs for the plan).
 pub fn merge(opts: &MergeOptions<'_>) -> Result<()> {
-    let cm = build(opts)?;
-    let mut total = 0u64;
-    for p in opts.inputs {
-        total += files::file_size(p)?;
-    }
-    let bar = progress::bar(total, opts.inputs.len(), "reading memories");
-    let lists: Vec<Vec<Memory>> = par_map(opts.inputs.iter().collect(), |p| read_memories(p, &bar))
-        .into_iter()
-        .collect::<Result<_>>()?;
-    bar.finish_and_clear();
-    let sizes: Vec<usize> = lists.iter().map(Vec::len).collect();
-    let sources = ContextMerge::sources(&lists);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 16);
-    let partitioner = FactPartitioner::sample(&lists, threads);
-    let split: Vec<Vec<Vec<Memory>>> = par_map(lists, |l| partitioner.split(l));
-    let mut by_part: Vec<Vec<Vec<Memory>>> = (0..partitioner.parts())
-        .map(|_| Vec::with_capacity(split.len()))
-        .collect();
-    for list_parts in split {
-        for (p, piece) in list_parts.into_iter().enumerate() {
-            by_part[p].push(piece);
+    merge_with(opts, threads, None)
+}
+
+/// [`merge`] on `threads` workers, with chunks of `chunk_bytes` (default:
+/// about a quarter of each worker's share, 1 MiB to 1 GiB).
+fn merge_with(opts: &MergeOptions<'_>, threads: usize, chunk_bytes: Option<usize>) -> Result<()> {
+    let cm = build(opts)?;
+    let mut total_bytes = 0u64;
+    for p in opts.inputs {
+        total_bytes += files::file_size(p)?;
+    }
+    let bar = progress::bar(total_bytes, opts.inputs.len(), "reading memories");
+    // mapping reads the files in: a few at a time, in parallel
+    let mut maps: Vec<input::Bytes> = Vec::with_capacity(opts.inputs.len());
+    for batch in opts.inputs.chunks(threads) {
+        for m in par_map(batch.iter().collect(), |p: &PathBuf| input::open(p)) {
+            maps.push(m?);
         }
     }
-    let parts = par_map(by_part, |lists| cm.merge_part(lists));
-    let outcome = cm.finish_parts(parts, sources, &sizes);
-    let text: Vec<String> = par_map(outcome.parts.iter().collect(), |p: &Vec<Memory>| {
-        format_lines(p)
-    })
-    .into_iter()
-    .collect::<std::result::Result<_, _>>()
-    .map_err(CliError::encode(opts.output))?;
+    let target = chunk_bytes
+        .unwrap_or((total_bytes / (threads as u64 * 4)).clamp(1 << 20, 1 << 30) as usize);
+    let chunks = input::chunks(&maps, target);
+    let paths: Vec<&Path> = opts.inputs.iter().map(PathBuf::as_path).collect();
+    let want_manifest = opts.manifest.is_some();
+    let parsed = input::parse_all(
+        &paths,
+        &maps,
+        &chunks,
+        threads,
+        want_manifest,
+        cm.now,
+        &|n| bar.inc(n),
+    )?;
+    bar.finish_and_clear();
+    let mut sizes = vec![0usize; maps.len()];
+    for (c, p) in chunks.iter().zip(&parsed) {
+        sizes[c.file] += p.len();
+    }
+
+    let inputs = plan::Inputs::new(&parsed);
+    let splitters = inputs.splitters(threads);
+    let parts: Vec<usize> = (0..=splitters.len()).collect();
+    let mut ranges: Vec<plan::Range<'_>> =
+        par_map(parts, |p| plan::merge_range(&inputs, &splitters, p, &cm))
+            .into_iter()
+            .collect::<std::result::Result<_, _>>()
+            .map_err(CliError::encode(opts.output))?;
+    plan::apply_budget(&mut ranges, cm.budget);
+
+    let mut offsets = Vec::with_capacity(ranges.len());
+    let mut end = 0u64;
+    for r in &ranges {
+        offsets.push(end);
+        end += r.bytes();
+    }
+    let tmp = files::temp_for(opts.output)?;
+    let jobs: Vec<(&plan::Range<'_>, u64)> = ranges.iter().zip(offsets).collect();
+    for (r, w) in jobs.iter().zip(par_map(jobs.clone(), |(r, off)| {
+        r.write(tmp.as_file(), off, cm.now)
+    })) {
+        if w.map_err(CliError::io(opts.output))? != r.0.bytes() {
+            return Err(plan::size_mismatch(opts.output));
+        }
+    }
+
     let manifest = match opts.manifest {
-        Some(mpath) => Some((
-            mpath,
-            outcome
-                .manifest
-                .to_json_pretty()
-                .map_err(CliError::encode(mpath))?
-                + "\n",
-        )),
+        Some(mpath) => {
+            let unique: usize = ranges.iter().map(plan::Range::count).sum();
+            let quality =
+                ranges.iter().fold(0.0, |acc, r| r.sum_confidence(acc)) / (unique.max(1) as f64);
+            let hash = if cm.hash_content {
+                content_hash(&input::open(tmp.path())?)
+            } else {
+                String::new()
+            };
+            let sources: BTreeSet<&String> = parsed.iter().flat_map(|p| &p.sources).collect();
+            let total: usize = ranges.iter().map(|r| r.total).sum();
+            let distinct: usize = ranges.iter().map(|r| r.distinct).sum();
+            let m = cm.manifest_of(
+                unique,
+                quality,
+                hash,
+                sources.into_iter().cloned().collect(),
+                total,
+                distinct,
+                &sizes,
+            );
+            Some((
+                mpath,
+                m.to_json_pretty().map_err(CliError::encode(mpath))? + "\n",
+            ))
+        }
         None => None,
     };
-    let text_parts: Vec<&[u8]> = text
-        .iter()
-        .map(|p| p.as_bytes())
-        .filter(|p| !p.is_empty())
-        .collect();
     let manifest_parts: Vec<&[u8]> = manifest.iter().map(|(_, json)| json.as_bytes()).collect();
-    let mut outputs: Vec<(&Path, &[&[u8]])> = vec![(opts.output, &text_parts)];
+    let mut extra: Vec<(&Path, &[&[u8]])> = Vec::new();
     if let Some((mpath, _)) = &manifest {
-        outputs.push((mpath, &manifest_parts));
+        extra.push((mpath, &manifest_parts));
     }
-    files::write_atomic_all(&outputs)?;
-    // The process ends right after this: freeing millions of small
-    // allocations one by one would only delay the exit (the OS reclaims it).
-    std::mem::forget(outputs);
-    std::mem::forget(text_parts);
-    std::mem::forget(text);
-    std::mem::forget(outcome);
+    files::persist_synced(vec![(opts.output, tmp)], &extra)?;
+    // The process ends right after this: freeing millions of entries and
+    // unmapping the inputs would only delay the exit (the OS reclaims it).
+    std::mem::forget(jobs);
+    std::mem::forget(ranges);
+    std::mem::forget(parsed);
+    std::mem::forget(maps);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -382,6 +382,73 @@ fn sort_by_fact(v: Vec<Memory>) -> Vec<Memory> {
         .collect()
 }
 
+/// Make `m` the accumulator of its fact's join: effective `ts`, normalized tags.
+fn start_join(m: &mut Memory, now: f64) {
+    m.ts = Some(m.effective_ts(now));
+    if !m.tags.windows(2).all(|w| w[0] < w[1]) {
+        m.tags = norm_tags(&m.tags);
+    }
+}
+
+/// The merged memory of memories sharing one fact (the caller checks the
+/// fact), as [`ContextMerge`] merges them: `None` for no memories.
+pub fn join_group(members: impl IntoIterator<Item = Memory>, now: f64) -> Option<Memory> {
+    let mut it = members.into_iter();
+    let mut acc = it.next()?;
+    start_join(&mut acc, now);
+    for m in it {
+        join_into(&mut acc, m, now);
+    }
+    Some(acc)
+}
+
+/// Which memories a `budget` keeps: the `budget` highest confidences,
+/// ties to the smaller fact, over all `parts` together. `None` when every
+/// memory is kept; otherwise one keep-mask per part.
+pub fn budget_keep<T>(
+    parts: &[&[T]],
+    budget: usize,
+    confidence: impl Fn(&T) -> f64,
+    fact: impl Fn(&T) -> &str,
+) -> Option<Vec<Vec<bool>>> {
+    let n: usize = parts.iter().map(|p| p.len()).sum();
+    if n <= budget {
+        return None;
+    }
+    let mut rank: Vec<(u32, u32)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(p, v)| (0..v.len()).map(move |i| (p as u32, i as u32)))
+        .collect();
+    let cmp = |x: &(u32, u32), y: &(u32, u32)| {
+        let (mx, my) = (
+            &parts[x.0 as usize][x.1 as usize],
+            &parts[y.0 as usize][y.1 as usize],
+        );
+        confidence(my)
+            .total_cmp(&confidence(mx))
+            .then_with(|| fact(mx).cmp(fact(my)))
+    };
+    if budget == 0 {
+        rank.clear();
+    } else {
+        rank.select_nth_unstable_by(budget - 1, cmp);
+        rank.truncate(budget);
+    }
+    let mut keep: Vec<Vec<bool>> = parts.iter().map(|v| alloc::vec![false; v.len()]).collect();
+    for (p, i) in rank {
+        keep[p as usize][i as usize] = true;
+    }
+    Some(keep)
+}
+
+/// The manifest's `content_hash` of an output: SHA-256 (hex) of its lines
+/// joined by newlines, given as the output text (each line ending in a newline).
+pub fn content_hash(output: &[u8]) -> String {
+    let body = output.strip_suffix(b"\n").unwrap_or(output);
+    super::hash::hex(&super::hash::sha256(body))
+}
+
 /// Join memory `m` (same fact) into the accumulator `acc`, whose `ts` is already effective.
 fn join_into(acc: &mut Memory, m: Memory, now: f64) {
     acc.confidence = fmax(acc.confidence, m.confidence);
@@ -492,10 +559,7 @@ impl ContextMerge {
                 match table.find(h, |&i| slots[i].fact == m.fact).copied() {
                     Some(i) => join_into(&mut slots[i], m, self.now),
                     None => {
-                        m.ts = Some(m.effective_ts(self.now));
-                        if !m.tags.windows(2).all(|w| w[0] < w[1]) {
-                            m.tags = norm_tags(&m.tags);
-                        }
+                        start_join(&mut m, self.now);
                         slots.push(m);
                         table.insert_unique(h, slots.len() - 1, |&i| {
                             state.hash_one(slots[i].fact.as_str())
@@ -528,30 +592,8 @@ impl ContextMerge {
         let distinct: usize = parts.iter().map(|p| p.distinct).sum();
         let mut parts: Vec<Vec<Memory>> = parts.into_iter().map(|p| p.memories).collect();
         if let Some(b) = self.budget {
-            let n: usize = parts.iter().map(Vec::len).sum();
-            if n > b {
-                let mut rank: Vec<(usize, usize)> = parts
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(p, v)| (0..v.len()).map(move |i| (p, i)))
-                    .collect();
-                let cmp = |x: &(usize, usize), y: &(usize, usize)| {
-                    let (mx, my) = (&parts[x.0][x.1], &parts[y.0][y.1]);
-                    my.confidence
-                        .total_cmp(&mx.confidence)
-                        .then_with(|| mx.fact.cmp(&my.fact))
-                };
-                if b == 0 {
-                    rank.clear();
-                } else {
-                    rank.select_nth_unstable_by(b - 1, cmp);
-                    rank.truncate(b);
-                }
-                let mut keep: Vec<Vec<bool>> =
-                    parts.iter().map(|v| alloc::vec![false; v.len()]).collect();
-                for (p, i) in rank {
-                    keep[p][i] = true;
-                }
+            let views: Vec<&[Memory]> = parts.iter().map(Vec::as_slice).collect();
+            if let Some(keep) = budget_keep(&views, b, |m| m.confidence, |m| m.fact.as_str()) {
                 for (v, k) in parts.iter_mut().zip(&keep) {
                     let mut it = k.iter();
                     v.retain(|_| *it.next().unwrap_or(&false));
@@ -592,6 +634,32 @@ impl ContextMerge {
         } else {
             String::new()
         };
+        self.manifest_of(
+            unique,
+            quality,
+            content_hash,
+            sources,
+            total,
+            distinct,
+            sizes,
+        )
+    }
+
+    /// The manifest of a merge with `unique` survivors whose confidences
+    /// sum (in output order, from 0.0) to `unique × quality`, `total` input
+    /// memories of `distinct` facts in inputs of `sizes` memories, and
+    /// `content_hash` ([`content_hash`] of the output; empty when not computed).
+    #[allow(clippy::too_many_arguments)]
+    pub fn manifest_of(
+        &self,
+        unique: usize,
+        quality: f64,
+        content_hash: String,
+        sources: Vec<String>,
+        total: usize,
+        distinct: usize,
+        sizes: &[usize],
+    ) -> ContextManifest {
         let duplicates = (total - distinct) as i64;
         let mut id = sha256_hex(&format!("{total}-{unique}-{content_hash}"));
         id.truncate(16);

@@ -22,6 +22,7 @@ pub mod agent;
 pub mod bloom;
 pub mod consolidator;
 pub mod context;
+pub mod flat;
 pub(crate) mod hash;
 pub mod manifest;
 pub mod sidecar;
@@ -32,6 +33,7 @@ pub use consolidator::{ConsolidatedBlock, ContextConsolidator, MemoryChunk};
 pub use context::{
     ContextMerge, FactPartitioner, MemorySet, MergeOutcome, MergedPart, PartsOutcome, Strategy,
 };
+pub use flat::{FlatJoin, FlatLine};
 pub use manifest::ContextManifest;
 pub use sidecar::MemorySidecar;
 
@@ -139,10 +141,7 @@ impl Memory {
 
     /// The timestamp the merge uses: `ts`, or `now` when absent or zero.
     pub fn effective_ts(&self, now: f64) -> f64 {
-        match self.ts {
-            Some(t) if t != 0.0 => t,
-            _ => now,
-        }
+        effective_ts(self.ts, now)
     }
 
     /// The reference's fact id: first 16 hex digits of SHA-256 of the fact.
@@ -498,6 +497,15 @@ fn py_float(v: &Value, field: &'static str) -> Result<f64, MemoryError> {
             field,
             found: other.type_name().to_string(),
         }),
+    }
+}
+
+/// The timestamp a merge uses: `ts`, or `now` when absent or zero (the
+/// reference's `float(ts) or time.time()`).
+pub(crate) fn effective_ts(ts: Option<f64>, now: f64) -> f64 {
+    match ts {
+        Some(t) if t != 0.0 => t,
+        _ => now,
     }
 }
 
