@@ -75,13 +75,7 @@ pub fn write_atomic_all(outputs: &[(&Path, &[&[u8]])]) -> Result<()> {
     for (out, parts) in outputs {
         temps.push((*out, write_temp(out, parts)?));
     }
-    for (out, tmp) in temps {
-        tmp.persist(out).map_err(|e| CliError::Io {
-            path: out.to_path_buf(),
-            source: e.error,
-        })?;
-    }
-    Ok(())
+    rename_all(temps)
 }
 
 fn write_temp(out: &Path, parts: &[&[u8]]) -> Result<tempfile::NamedTempFile> {
@@ -91,6 +85,17 @@ fn write_temp(out: &Path, parts: &[&[u8]]) -> Result<tempfile::NamedTempFile> {
     }
     tmp.as_file().sync_all().map_err(CliError::io(out))?;
     Ok(tmp)
+}
+
+/// Rename complete temporary files into place, in order.
+pub fn rename_all(temps: Vec<(&Path, tempfile::NamedTempFile)>) -> Result<()> {
+    for (out, tmp) in temps {
+        tmp.persist(out).map_err(|e| CliError::Io {
+            path: out.to_path_buf(),
+            source: e.error,
+        })?;
+    }
+    Ok(())
 }
 
 /// An empty temporary file in `out`'s directory, for a caller that writes
@@ -126,11 +131,5 @@ pub fn persist_synced(
     for (out, parts) in extra {
         temps.push((*out, write_temp(out, parts)?));
     }
-    for (out, tmp) in temps {
-        tmp.persist(out).map_err(|e| CliError::Io {
-            path: out.to_path_buf(),
-            source: e.error,
-        })?;
-    }
-    Ok(())
+    rename_all(temps)
 }

@@ -10,7 +10,7 @@
 //! present, key values of comparable types in both inputs.
 
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crdt_merge_core::table::{
     merge_owned, merge_with_provenance, MergeOptions, MergeSchema, Prefer, Table, TableError,
@@ -98,7 +98,7 @@ pub(crate) fn read_tables(paths: &[&Path], what: &str) -> Result<Vec<Table>> {
 /// files first, renamed into place only when every one is complete.
 pub(crate) fn write_outputs(out: &Path, t: &Table, extra: &[(&Path, &[u8])]) -> Result<()> {
     let format = TableFormat::from_path(out)?;
-    let tmp = temp_in_dir(out)?;
+    let tmp = files::temp_for(out)?;
     {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
         write_table(&name(out), format, t, &mut w)?;
@@ -106,32 +106,11 @@ pub(crate) fn write_outputs(out: &Path, t: &Table, extra: &[(&Path, &[u8])]) -> 
     }
     let mut temps = vec![(out, tmp)];
     for (p, data) in extra {
-        let mut tmp = temp_in_dir(p)?;
+        let mut tmp = files::temp_for(p)?;
         tmp.write_all(data).map_err(CliError::io(*p))?;
         temps.push((p, tmp));
     }
-    for (p, tmp) in temps {
-        tmp.persist(p).map_err(|e| CliError::Io {
-            path: p.to_path_buf(),
-            source: e.error,
-        })?;
-    }
-    Ok(())
-}
-
-fn temp_in_dir(out: &Path) -> Result<tempfile::NamedTempFile> {
-    let dir: PathBuf = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".crdt-merge-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    builder.tempfile_in(&dir).map_err(CliError::io(out))
+    files::rename_all(temps)
 }
 
 /// Kind of a key value for the type check: numbers (bool, int, float) compare
@@ -240,7 +219,7 @@ fn merge_jsonl_files(args: &MergeArgs, opts: &MergeOptions) -> Result<bool> {
         return Ok(false);
     };
     let bar = progress::bar((ma.len() + mb.len()) as u64, 2, "merging");
-    let tmp = temp_in_dir(args.output)?;
+    let tmp = files::temp_for(args.output)?;
     let outcome = {
         let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
         let r =
@@ -252,10 +231,7 @@ fn merge_jsonl_files(args: &MergeArgs, opts: &MergeOptions) -> Result<bool> {
     match outcome {
         FastMerge::NotTaken(_) => Ok(false),
         FastMerge::Done(_) => {
-            tmp.persist(args.output).map_err(|e| CliError::Io {
-                path: args.output.to_path_buf(),
-                source: e.error,
-            })?;
+            files::rename_all(vec![(args.output, tmp)])?;
             Ok(true)
         }
     }
