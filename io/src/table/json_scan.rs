@@ -367,8 +367,11 @@ impl<'a> Scanner<'a> {
         self.string_cow().map(|_| false)
     }
 
-    /// The string at the position (which is `"`), unescaped.
+    /// The string at the position, unescaped (an error unless it starts there).
     pub fn string(&mut self) -> ScanResult<std::borrow::Cow<'a, str>> {
+        if self.peek() != Some(b'"') {
+            return self.err(format!("expected a string {}", self.found()));
+        }
         self.string_cow()
     }
 

@@ -312,7 +312,12 @@ fn keys_equal(a: &Input, b: &Input, x: RowRef, y: RowRef, single: bool, key: &[S
 fn key_values(text: &str, key: &[String]) -> Option<Vec<Option<Value>>> {
     let mut out: Vec<Option<Value>> = vec![None; key.len()];
     let mut s = Scanner::new(text);
+    // The line was validated by the scan; the checks below only keep a file
+    // changed under the mapping from reading out of bounds.
     s.ws();
+    if s.peek() != Some(b'{') {
+        return None;
+    }
     s.pos += 1;
     s.ws();
     if s.peek() == Some(b'}') {
@@ -322,6 +327,9 @@ fn key_values(text: &str, key: &[String]) -> Option<Vec<Option<Value>>> {
         s.ws();
         let k = s.string().ok()?;
         s.ws();
+        if s.peek() != Some(b':') {
+            return None;
+        }
         s.pos += 1;
         match key.iter().position(|c| *c == k) {
             Some(n) => out[n] = Some(s.value(1).ok()?),
