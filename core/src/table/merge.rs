@@ -31,7 +31,7 @@ use hashbrown::HashTable;
 
 use super::error::TableError;
 use super::pycmp::{hash_key, hashable, parse_timestamp, py_eq, str_cmp};
-use super::schema::{MergeSchema, Strategy};
+use super::schema::{Choice, MergeSchema, Strategy};
 use super::{Cell, Table};
 use crate::value::Value;
 
@@ -250,23 +250,35 @@ impl Resolver<'_> {
     fn resolve(&self, a: Value, b: Value, ts_a: f64, ts_b: f64) -> Value {
         match self {
             Resolver::Schema(s) => s.resolve(a, b, ts_a, ts_b),
+            _ => match self.choose(&a, &b, ts_a, ts_b) {
+                Choice::A => a,
+                Choice::B => b,
+                Choice::New(v) => v,
+            },
+        }
+    }
+
+    fn choose(&self, a: &Value, b: &Value, ts_a: f64, ts_b: f64) -> Choice {
+        let pick = |a_wins: bool| if a_wins { Choice::A } else { Choice::B };
+        match self {
+            Resolver::Schema(s) => s.choose(a, b, ts_a, ts_b),
             // The reference's LWWRegister merge with str(value) as node id.
-            Resolver::Lww => {
-                if ts_b > ts_a || (ts_b == ts_a && str_cmp(&b, &a).is_gt()) {
-                    b
-                } else {
-                    a
-                }
-            }
-            Resolver::PreferA => a,
-            Resolver::PreferB => b,
-            Resolver::Latest => {
-                if str_cmp(&a, &b).is_ge() {
-                    a
-                } else {
-                    b
-                }
-            }
+            Resolver::Lww => pick(!(ts_b > ts_a || (ts_b == ts_a && str_cmp(b, a).is_gt()))),
+            Resolver::PreferA => Choice::A,
+            Resolver::PreferB => Choice::B,
+            Resolver::Latest => pick(str_cmp(a, b).is_ge()),
+        }
+    }
+
+    /// The winner when it does not depend on the values.
+    fn choose_by_time(&self, ts_a: f64, ts_b: f64) -> Option<Choice> {
+        match self {
+            Resolver::Schema(s) => s.choose_by_time(ts_a, ts_b),
+            Resolver::Lww if ts_b > ts_a => Some(Choice::B),
+            Resolver::Lww if ts_b < ts_a || ts_b.is_nan() || ts_a.is_nan() => Some(Choice::A),
+            Resolver::Lww | Resolver::Latest => None,
+            Resolver::PreferA => Some(Choice::A),
+            Resolver::PreferB => Some(Choice::B),
         }
     }
 }
@@ -538,6 +550,25 @@ impl<'o> RowMerger<'o> {
             _ if py_eq(&va, &vb) => va,
             _ => self.resolvers[o].resolve(va, vb, ts_a, ts_b),
         }
+    }
+
+    /// [`merge_cell`](Self::merge_cell) without taking the values: which
+    /// of them the merged cell is, or the new value made from both.
+    pub fn choose_cell(&self, o: usize, va: &Value, vb: &Value, ts_a: f64, ts_b: f64) -> Choice {
+        match (va, vb) {
+            (Value::None, _) => Choice::B,
+            (_, Value::None) => Choice::A,
+            _ if py_eq(va, vb) => Choice::A,
+            _ => self.resolvers[o].choose(va, vb, ts_a, ts_b),
+        }
+    }
+
+    /// The merged cell of two present values known to differ by Python `==`,
+    /// when the rule of column `o` picks a side without looking at them
+    /// (prefer a / b, last-writer-wins on different timestamps); `None`
+    /// when the values are needed ([`choose_cell`](Self::choose_cell)).
+    pub fn choose_unequal(&self, o: usize, ts_a: f64, ts_b: f64) -> Option<Choice> {
+        self.resolvers[o].choose_by_time(ts_a, ts_b)
     }
 
     /// The timestamp column's position in A's and in B's layout, if any.

@@ -42,7 +42,7 @@ pub use merge::{
 };
 pub use provenance::{merge_with_provenance, Conflict, ProvenanceLog, Winner};
 pub use row_dedup::ExactDedup;
-pub use schema::{CustomFn, CustomStrategy, MergeSchema, Strategy};
+pub use schema::{Choice, CustomFn, CustomStrategy, MergeSchema, Strategy};
 pub use schema_wire::SchemaState;
 pub use stream::{merge_sorted_stream, merge_stream, MergeStream, SortedMergeStream, StreamStats};
 pub use verify::{table_eq, verify_laws, verify_table_merge, Law, LawResult, Verification};

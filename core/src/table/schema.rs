@@ -24,6 +24,17 @@ pub type CustomFn = Arc<dyn Fn(Value, Value, f64, f64) -> Value + Send + Sync>;
 /// Finds a `Custom` strategy's function by its name (for loading schemas).
 pub type CustomLookup<'a> = &'a dyn Fn(&str) -> Option<CustomFn>;
 
+/// Which value resolves a conflict (see [`Strategy::choose`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choice {
+    /// A's value.
+    A,
+    /// B's value.
+    B,
+    /// A value made from both.
+    New(Value),
+}
+
 /// A named user-supplied strategy (the reference's `Custom(fn)`).
 #[derive(Clone)]
 pub struct CustomStrategy {
@@ -133,35 +144,37 @@ impl Strategy {
     /// Resolve a conflict between `a` and `b` with timestamps `ts_a`, `ts_b`
     /// (as the reference's `strategy.resolve(a, b, ts_a, ts_b)`).
     pub fn resolve(&self, a: Value, b: Value, ts_a: f64, ts_b: f64) -> Value {
+        if let Strategy::Custom(c) = self {
+            return (c.func)(a, b, ts_a, ts_b);
+        }
+        match self.choose(&a, &b, ts_a, ts_b) {
+            Choice::A => a,
+            Choice::B => b,
+            Choice::New(v) => v,
+        }
+    }
+
+    /// [`resolve`](Self::resolve) without taking the values: which of them
+    /// wins, or the new value the strategy makes (`UnionSet`, `Concat`,
+    /// `Custom`). Callers holding a value's text can then copy the winner's
+    /// text instead of writing the value again.
+    pub fn choose(&self, a: &Value, b: &Value, ts_a: f64, ts_b: f64) -> Choice {
+        let pick = |a_wins: bool| if a_wins { Choice::A } else { Choice::B };
         match self {
-            Strategy::Lww => lww(a, b, ts_a, ts_b),
-            Strategy::MaxWins => match (&a, &b) {
-                (Value::None, _) => b,
-                (_, Value::None) => a,
-                _ => {
-                    let a_wins = py_ge(&a, &b).unwrap_or_else(|_| str_cmp(&a, &b).is_ge());
-                    if a_wins {
-                        a
-                    } else {
-                        b
-                    }
-                }
+            Strategy::Lww => pick(lww_a_wins(a, b, ts_a, ts_b)),
+            Strategy::MaxWins => match (a, b) {
+                (Value::None, _) => Choice::B,
+                (_, Value::None) => Choice::A,
+                _ => pick(py_ge(a, b).unwrap_or_else(|_| str_cmp(a, b).is_ge())),
             },
-            Strategy::MinWins => match (&a, &b) {
-                (Value::None, _) => b,
-                (_, Value::None) => a,
-                _ => {
-                    let a_wins = py_le(&a, &b).unwrap_or_else(|_| str_cmp(&a, &b).is_le());
-                    if a_wins {
-                        a
-                    } else {
-                        b
-                    }
-                }
+            Strategy::MinWins => match (a, b) {
+                (Value::None, _) => Choice::B,
+                (_, Value::None) => Choice::A,
+                _ => pick(py_le(a, b).unwrap_or_else(|_| str_cmp(a, b).is_le())),
             },
             Strategy::UnionSet { delimiter } => {
                 let mut parts: Vec<String> = Vec::new();
-                for v in [&a, &b] {
+                for v in [a, b] {
                     if matches!(v, Value::None) {
                         continue;
                     }
@@ -174,11 +187,11 @@ impl Strategy {
                 }
                 parts.sort_unstable();
                 parts.dedup();
-                Value::Str(parts.join(delimiter))
+                Choice::New(Value::Str(parts.join(delimiter)))
             }
             Strategy::Concat { delimiter, dedup } => {
                 let mut parts: Vec<String> = Vec::new();
-                for v in [&a, &b] {
+                for v in [a, b] {
                     if truthy(v) {
                         parts.extend(
                             py_str(v)
@@ -194,7 +207,7 @@ impl Strategy {
                 } else {
                     parts.sort_unstable();
                 }
-                Value::Str(parts.join(delimiter))
+                Choice::New(Value::Str(parts.join(delimiter)))
             }
             Strategy::Priority { order } => {
                 let rank = |v: &Value| -> i64 {
@@ -204,17 +217,10 @@ impl Strategy {
                         .rposition(|l| l.as_str() == s.as_ref())
                         .map_or(-1, |i| i as i64)
                 };
-                let (ra, rb) = (rank(&a), rank(&b));
-                match ra.cmp(&rb) {
-                    Ordering::Greater => a,
-                    Ordering::Less => b,
-                    Ordering::Equal => {
-                        if str_cmp(&a, &b).is_ge() {
-                            a
-                        } else {
-                            b
-                        }
-                    }
+                match rank(a).cmp(&rank(b)) {
+                    Ordering::Greater => Choice::A,
+                    Ordering::Less => Choice::B,
+                    Ordering::Equal => pick(str_cmp(a, b).is_ge()),
                 }
             }
             Strategy::LongestWins => {
@@ -222,13 +228,23 @@ impl Strategy {
                     Value::None => 0,
                     v => py_str(v).chars().count(),
                 };
-                match len(&a).cmp(&len(&b)) {
-                    Ordering::Greater => a,
-                    Ordering::Less => b,
-                    Ordering::Equal => lww(a, b, ts_a, ts_b),
+                match len(a).cmp(&len(b)) {
+                    Ordering::Greater => Choice::A,
+                    Ordering::Less => Choice::B,
+                    Ordering::Equal => pick(lww_a_wins(a, b, ts_a, ts_b)),
                 }
             }
-            Strategy::Custom(c) => (c.func)(a, b, ts_a, ts_b),
+            Strategy::Custom(c) => Choice::New((c.func)(a.clone(), b.clone(), ts_a, ts_b)),
+        }
+    }
+
+    /// The winner of a conflict when it depends on the timestamps only
+    /// (`Lww` with different timestamps), else `None`.
+    pub fn choose_by_time(&self, ts_a: f64, ts_b: f64) -> Option<Choice> {
+        match self {
+            Strategy::Lww if ts_b > ts_a => Some(Choice::B),
+            Strategy::Lww if ts_a > ts_b => Some(Choice::A),
+            _ => None,
         }
     }
 
@@ -358,14 +374,13 @@ impl Strategy {
 }
 
 /// LWW as the reference's `LWW.resolve`.
-fn lww(a: Value, b: Value, ts_a: f64, ts_b: f64) -> Value {
+/// Whether `a` wins under last-writer-wins: the later timestamp, then the
+/// greater `str()` (the reference's `LWW` strategy).
+fn lww_a_wins(a: &Value, b: &Value, ts_a: f64, ts_b: f64) -> bool {
     if ts_b > ts_a {
-        b
-    } else if ts_a > ts_b || str_cmp(&a, &b).is_ge() {
-        a
-    } else {
-        b
+        return false;
     }
+    ts_a > ts_b || str_cmp(a, b).is_ge()
 }
 
 /// Per-column strategies with a default (the reference's `MergeSchema`).

@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 use crdt_merge_core::table::pycmp::{parse_timestamp, py_eq};
 use crdt_merge_core::table::{
-    join_hashed, timestamp_column_for, Cell, ExactDedup, KeyHash, KeyHasher, MergeOptions,
+    join_hashed, timestamp_column_for, Cell, Choice, ExactDedup, KeyHash, KeyHasher, MergeOptions,
     RowDedup, RowMerger, RowRef, Table,
 };
 use crdt_merge_core::value::Value;
@@ -799,6 +799,36 @@ fn field_spans(
     ts_span
 }
 
+/// Two different canonical value texts whose values surely differ by
+/// Python `==` too: a string and anything else, two strings, two ints, two
+/// bools, two floats other than `0.0` and `-0.0`. (`1` and `1.0`, or `true`
+/// and `1`, are equal values in different texts.)
+fn surely_unequal(a: &[u8], b: &[u8]) -> bool {
+    #[derive(PartialEq)]
+    enum Kind {
+        Str,
+        Bool,
+        Int,
+        Float,
+    }
+    let kind = |t: &[u8]| match t.first() {
+        Some(b'"') => Some(Kind::Str),
+        Some(b't' | b'f') => Some(Kind::Bool),
+        Some(b'-' | b'0'..=b'9') if t.iter().all(|c| c.is_ascii_digit() || *c == b'-') => {
+            Some(Kind::Int)
+        }
+        Some(b'-' | b'0'..=b'9') => Some(Kind::Float),
+        _ => None,
+    };
+    let zero = |t: &[u8]| t.strip_prefix(b"-").unwrap_or(t) == b"0.0";
+    match (kind(a), kind(b)) {
+        (Some(Kind::Str), Some(_)) | (Some(_), Some(Kind::Str)) => true,
+        (Some(Kind::Float), Some(Kind::Float)) => !(zero(a) && zero(b)),
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// What the output workers share.
 struct Ctx<'c, 'a> {
     file: &'c str,
@@ -929,17 +959,33 @@ impl Ctx<'_, '_> {
                     out.extend_from_slice(&text_a.as_bytes()[s..e])
                 }
                 (Some(x), Some(y)) => {
-                    let merged =
-                        self.merger
-                            .merge_cell(o, value(text_a, x), value(text_b, y), ts_a, ts_b);
-                    pair.text.clear();
-                    push_json(&merged, &mut pair.text).map_err(|msg| TableIoError::Unwritable {
-                        file: self.file.to_string(),
-                        row: i,
-                        column: self.merger.columns()[o].clone(),
-                        msg,
-                    })?;
-                    out.extend_from_slice(pair.text.as_bytes());
+                    let (ta, tb) = (&text_a[x.0..x.1], &text_b[y.0..y.1]);
+                    let choice = match surely_unequal(ta.as_bytes(), tb.as_bytes())
+                        .then(|| self.merger.choose_unequal(o, ts_a, ts_b))
+                        .flatten()
+                    {
+                        Some(c) => c,
+                        None => {
+                            let (va, vb) = (value(text_a, x), value(text_b, y));
+                            self.merger.choose_cell(o, &va, &vb, ts_a, ts_b)
+                        }
+                    };
+                    match choice {
+                        Choice::A => out.extend_from_slice(ta.as_bytes()),
+                        Choice::B => out.extend_from_slice(tb.as_bytes()),
+                        Choice::New(merged) => {
+                            pair.text.clear();
+                            push_json(&merged, &mut pair.text).map_err(|msg| {
+                                TableIoError::Unwritable {
+                                    file: self.file.to_string(),
+                                    row: i,
+                                    column: self.merger.columns()[o].clone(),
+                                    msg,
+                                }
+                            })?;
+                            out.extend_from_slice(pair.text.as_bytes());
+                        }
+                    }
                 }
             }
         }
@@ -971,5 +1017,61 @@ impl Ctx<'_, '_> {
             out.push('\n');
         }
         Ok((out, t.rows.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<bool>().prop_map(Value::Bool),
+            (-3i64..4).prop_map(Value::Int),
+            any::<i64>().prop_map(Value::Int),
+            prop::sample::select(vec![0.0, -0.0, 1.0, -1.0, 0.5, 1e16, -1e-7, 3.0, 2.5])
+                .prop_map(Value::Float),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::Float),
+            prop::sample::select(vec!["", "1", "true", "1.0", "a"]).prop_map(Value::str),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20000))]
+
+        /// Whenever two written value texts are called surely unequal, the
+        /// values differ by Python `==`.
+        #[test]
+        fn surely_unequal_values_differ(a in value(), b in value()) {
+            let (mut ta, mut tb) = (String::new(), String::new());
+            push_json(&a, &mut ta).unwrap();
+            push_json(&b, &mut tb).unwrap();
+            if ta != tb && surely_unequal(ta.as_bytes(), tb.as_bytes()) {
+                prop_assert!(!py_eq(&a, &b), "{ta} and {tb}");
+            }
+        }
+    }
+
+    #[test]
+    fn equal_values_in_different_texts_are_not_surely_unequal() {
+        for (a, b) in [
+            ("1", "1.0"),
+            ("true", "1"),
+            ("0.0", "-0.0"),
+            ("false", "0.0"),
+        ] {
+            assert!(!surely_unequal(a.as_bytes(), b.as_bytes()), "{a} {b}");
+        }
+        for (a, b) in [
+            ("1", "2"),
+            ("\"1\"", "1"),
+            ("1.5", "2.5"),
+            ("true", "false"),
+        ] {
+            assert!(surely_unequal(a.as_bytes(), b.as_bytes()), "{a} {b}");
+        }
     }
 }
