@@ -100,7 +100,7 @@ pub(crate) fn write_outputs(out: &Path, t: &Table, extra: &[(&Path, &[u8])]) -> 
     let format = TableFormat::from_path(out)?;
     let tmp = files::temp_for(out)?;
     {
-        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
+        let mut w = BufWriter::with_capacity(1 << 20, files::Writeback::new(tmp.as_file()));
         write_table(&name(out), format, t, &mut w)?;
         w.flush().map_err(CliError::io(out))?;
     }
@@ -221,7 +221,7 @@ fn merge_jsonl_files(args: &MergeArgs, opts: &MergeOptions) -> Result<bool> {
     let bar = progress::bar((ma.len() + mb.len()) as u64, 2, "merging");
     let tmp = files::temp_for(args.output)?;
     let outcome = {
-        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file());
+        let mut w = BufWriter::with_capacity(1 << 20, files::Writeback::new(tmp.as_file()));
         let r =
             jsonl_merge::merge_jsonl(&name(args.output), &ma, &mb, opts, &mut w, &|n| bar.inc(n))?;
         w.flush().map_err(CliError::io(args.output))?;

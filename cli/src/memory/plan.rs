@@ -231,7 +231,7 @@ impl<'a> Range<'a> {
             buf.push('\n');
             if buf.len() >= 1 << 20 {
                 write_at(file, buf.as_bytes(), offset)?;
-                start_writeback(file, offset, buf.len());
+                crate::files::start_writeback(file, offset, buf.len());
                 offset += buf.len() as u64;
                 written += buf.len() as u64;
                 buf.clear();
@@ -242,27 +242,6 @@ impl<'a> Range<'a> {
         Ok(written)
     }
 }
-
-/// Ask the kernel to start writing `len` bytes at `offset` to disk now, so
-/// that the final `fsync` finds little left to do (Linux; elsewhere nothing).
-#[cfg(target_os = "linux")]
-fn start_writeback(file: &File, offset: u64, len: usize) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: a plain system call on an open descriptor; it reads no memory
-    // of ours, and its result is only advice (errors surface at fsync).
-    #[allow(unsafe_code)]
-    unsafe {
-        libc::sync_file_range(
-            file.as_raw_fd(),
-            offset as libc::off64_t,
-            len as libc::off64_t,
-            libc::SYNC_FILE_RANGE_WRITE,
-        );
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn start_writeback(_file: &File, _offset: u64, _len: usize) {}
 
 #[cfg(unix)]
 fn write_at(file: &File, data: &[u8], offset: u64) -> std::io::Result<()> {
