@@ -327,3 +327,24 @@ fn bad_input_is_declined() {
     );
     assert!(matches!(r, Ok(FastMerge::NotTaken(_))));
 }
+
+/// A line with the previous canonical line's keys is matched against that
+/// template; key values seen on other lines in between must not leak into
+/// it (a line without the key column has a null key).
+#[test]
+fn template_lines_do_not_inherit_key_values() {
+    let a = "{\"id\": 1, \"x\": 1}\n{\"x\": 2}\n{\"id\": 2,\"x\": 3}\n{\"x\": 4}\n{\"x\": 4, \"id\": 3}\n{\"x\": 5}\n";
+    let b = "{\"id\": 2, \"x\": 9}\n{\"x\": 4}\n{\"x\": 6}\n";
+    for prefer in [Prefer::A, Prefer::B] {
+        let mut o = MergeOptions::keyed(["id"]);
+        o.prefer = prefer;
+        let slow = table_path(a, b, &o).unwrap();
+        let mut fast = Vec::new();
+        let r = merge_jsonl("o", a.as_bytes(), b.as_bytes(), &o, &mut fast, &|_| {});
+        assert!(matches!(r, Ok(FastMerge::Done(_))), "{r:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&slow),
+            String::from_utf8_lossy(&fast)
+        );
+    }
+}

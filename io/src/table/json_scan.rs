@@ -72,6 +72,73 @@ pub(crate) fn simple_number(b: &[u8]) -> Option<usize> {
     (sig <= 15).then_some(p)
 }
 
+/// The index of the first byte at or after `i` that is not printable ASCII
+/// other than `"` and `\` (`b.len()` if none): the end of a string body
+/// written back byte for byte. Eight bytes at a time.
+#[inline]
+pub(crate) fn plain_run(b: &[u8], mut i: usize) -> usize {
+    const L: u64 = 0x0101_0101_0101_0101;
+    const H: u64 = 0x8080_8080_8080_8080;
+    // High bit of each zero byte of x; only the lowest one is exact (a
+    // borrow starts at a zero byte), which is the one used.
+    let zero = |x: u64| x.wrapping_sub(L) & !x & H;
+    while let Some(w) = b.get(i..i + 8) {
+        let w = w.try_into().map_or(H, u64::from_le_bytes);
+        let special = zero(w ^ (L * u64::from(b'"')))
+            | zero(w ^ (L * u64::from(b'\\')))
+            | zero(w ^ (L * 0x7f))
+            | (w.wrapping_sub(L * 0x20) & !w & H)
+            | (w & H);
+        if special != 0 {
+            return i + (special.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c.wrapping_sub(0x20) >= 0x5f || c == b'"' || c == b'\\' {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The end of the value at `p` when its text is what the writer would
+/// write for it (a printable-ASCII string without escapes, a
+/// [`simple_number`], `true`, `false`, `null`); `None` otherwise (the caller
+/// then scans it the long way).
+#[inline]
+pub(crate) fn canonical_value_end(b: &[u8], p: usize) -> Option<usize> {
+    let lit = |w: &[u8]| b[p..].starts_with(w).then_some(p + w.len());
+    match *b.get(p)? {
+        b'"' => {
+            let e = plain_run(b, p + 1);
+            (b.get(e) == Some(&b'"')).then_some(e + 1)
+        }
+        b'-' | b'0'..=b'9' => simple_number(&b[p..]).map(|n| p + n),
+        b't' => lit(b"true"),
+        b'f' => lit(b"false"),
+        b'n' => lit(b"null"),
+        _ => None,
+    }
+}
+
+/// Whether `b` holds `t` at `p` (short `t` compared in machine words).
+#[inline]
+pub(crate) fn bytes_at(b: &[u8], p: usize, t: &[u8]) -> bool {
+    let Some(s) = b.get(p..p + t.len()) else {
+        return false;
+    };
+    let n = t.len();
+    let w4 = |x: &[u8], i: usize| x[i..i + 4].try_into().map_or(0, u32::from_le_bytes);
+    let w8 = |x: &[u8], i: usize| x[i..i + 8].try_into().map_or(0, u64::from_le_bytes);
+    match n {
+        4..=8 => w4(s, 0) == w4(t, 0) && w4(s, n - 4) == w4(t, n - 4),
+        9..=16 => w8(s, 0) == w8(t, 0) && w8(s, n - 8) == w8(t, n - 8),
+        _ => s == t,
+    }
+}
+
 /// Scanner state: the text and a byte position in it.
 pub(crate) struct Scanner<'a> {
     text: &'a str,
@@ -330,39 +397,10 @@ impl<'a> Scanner<'a> {
     /// returns whether it is printable ASCII without escapes (written back
     /// byte for byte).
     pub fn skip_string(&mut self) -> ScanResult<bool> {
-        let start = self.pos + 1;
-        let b = self.b;
-        // Short strings (most cells): one scalar pass finds the end and
-        // checks the bytes; longer ones go to memchr.
-        let mut p = start;
-        let mut printable = true;
-        let limit = (start + 32).min(b.len());
-        while p < limit {
-            let c = b[p];
-            if c == b'"' {
-                if printable {
-                    self.pos = p + 1;
-                    return Ok(true);
-                }
-                return self.string_cow().map(|_| false);
-            }
-            if c == b'\\' {
-                return self.string_cow().map(|_| false);
-            }
-            printable &= c.wrapping_sub(0x20) < 0x5f;
-            p += 1;
-        }
-        if let Some(off) = memchr::memchr2(b'"', b'\\', &b[p..]) {
-            let end = p + off;
-            let body = &b[p..end];
-            // One vectorisable pass: every byte in 0x20..0x7f.
-            printable &= body
-                .iter()
-                .fold(true, |ok, &c| ok & (c.wrapping_sub(0x20) < 0x5f));
-            if printable && b[end] == b'"' {
-                self.pos = end + 1;
-                return Ok(true);
-            }
+        let end = plain_run(self.b, self.pos + 1);
+        if self.b.get(end) == Some(&b'"') {
+            self.pos = end + 1;
+            return Ok(true);
         }
         self.string_cow().map(|_| false)
     }
@@ -660,5 +698,48 @@ mod tests {
         assert_eq!(cols.names, vec!["a", "b", "c"]);
         assert_eq!(r1, vec![Some(Value::Int(2)), Some(Value::str("x"))]);
         assert_eq!(r2, vec![None, Some(Value::str("y")), Some(Value::None)]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// The word-at-a-time helpers agree with byte-by-byte definitions.
+        #[test]
+        fn word_helpers_match_bytewise(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![0x20u8..0x7f, proptest::prelude::any::<u8>(),
+                    proptest::sample::select(vec![b'"', b'\\', 0x7f, 0x1f, 0x80])],
+                0..40,
+            ),
+            from in 0usize..40,
+            t in proptest::collection::vec(0x20u8..0x24, 0..20),
+        ) {
+            let from = from.min(bytes.len());
+            let want = (from..bytes.len())
+                .find(|&i| !(0x20..0x7f).contains(&bytes[i]) || bytes[i] == b'"' || bytes[i] == b'\\')
+                .unwrap_or(bytes.len());
+            proptest::prop_assert_eq!(plain_run(&bytes, from), want);
+            let hay: Vec<u8> = bytes.iter().map(|c| 0x20 + c % 4).collect();
+            proptest::prop_assert_eq!(bytes_at(&hay, from, &t), hay[from..].starts_with(&t));
+        }
+    }
+
+    /// `canonical_value_end` accepts only what the writer writes.
+    #[test]
+    fn canonical_values() {
+        for (t, end) in [
+            ("\"ab c\", ", Some(6)),
+            ("\"a\\\"b\"", None),
+            ("\"caf\u{e9}\"", None),
+            ("12, ", Some(2)),
+            ("-0", None),
+            ("1.50", None),
+            ("true}", Some(4)),
+            ("tru", None),
+            ("null", Some(4)),
+            ("[1]", None),
+        ] {
+            assert_eq!(canonical_value_end(t.as_bytes(), 0), end, "{t}");
+        }
     }
 }

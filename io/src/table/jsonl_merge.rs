@@ -39,7 +39,7 @@ use crdt_merge_core::table::{
 use crdt_merge_core::value::Value;
 
 use super::error::{one_line, TableIoError};
-use super::json_scan::{Columns, Scanner};
+use super::json_scan::{bytes_at, canonical_value_end, Columns, Scanner};
 use super::jsonl::{push_cells, push_json};
 
 /// What [`merge_jsonl`] did.
@@ -497,6 +497,10 @@ struct LineScan<'k> {
     cur: Vec<u32>,
     /// The previous canonical line's keys as text (`"name": `) and column.
     template: Vec<(Vec<u8>, u32)>,
+    /// Per template key: its position in the key, if a key column.
+    template_key: Vec<Option<usize>>,
+    /// The layout of the template's line ([`NOT_CANONICAL`] past the cap).
+    template_layout: u32,
     /// Per chunk column: its position in the key, if a key column.
     key_of: Vec<Option<usize>>,
     /// Per key column: (value text start, end) in the line, last occurrence.
@@ -525,6 +529,8 @@ fn scan_chunk(
         cur: Vec::new(),
         key_of: Vec::new(),
         template: Vec::new(),
+        template_key: Vec::new(),
+        template_layout: NOT_CANONICAL,
         spans: vec![None; key.len()],
         kinds: vec![0; key.len()],
     };
@@ -540,7 +546,11 @@ fn scan_chunk(
         if line.as_bytes().trim_ascii().is_empty() {
             continue;
         }
-        let (obj_start, obj_end, canonical) = st.line(line)?;
+        let same = st.line_like_template(line.as_bytes());
+        let (obj_start, obj_end, canonical) = match same {
+            Some(end) => (0, end, true),
+            None => st.line(line)?,
+        };
         // Key values: parsed from their text (last occurrence wins).
         keyvals.clear();
         let mut present = true;
@@ -574,11 +584,14 @@ fn scan_chunk(
             Some(Some((s, e))) if key.len() == 1 => ((s - obj_start) as u32, (e - s) as u32),
             _ => (0, 0),
         };
-        let layout = if canonical {
-            st.set_template();
-            st.layout_id()
-        } else {
-            NOT_CANONICAL
+        let layout = match (same, canonical) {
+            (Some(_), _) => st.template_layout,
+            (None, true) => {
+                st.set_template();
+                st.template_layout = st.layout_id();
+                st.template_layout
+            }
+            (None, false) => NOT_CANONICAL,
         };
         *lines_out.get_mut(n).ok_or(())? = LineInfo {
             start: line_start + obj_start,
@@ -600,6 +613,40 @@ fn scan_chunk(
 }
 
 impl LineScan<'_> {
+    /// The common case: a canonical line with the template's keys, in its
+    /// order, and nothing around the object. Records the key value spans
+    /// and returns the object's end; `None` sends the line to
+    /// [`line`](Self::line) (which also reports what is wrong with it).
+    #[inline]
+    fn line_like_template(&mut self, b: &[u8]) -> Option<usize> {
+        if self.template.is_empty() || b.first() != Some(&b'{') {
+            return None;
+        }
+        for sp in &mut self.spans {
+            *sp = None;
+        }
+        let last = self.template.len() - 1;
+        let mut p = 1;
+        for (k, (text, _)) in self.template.iter().enumerate() {
+            if !bytes_at(b, p, text) {
+                return None;
+            }
+            p += text.len();
+            let e = canonical_value_end(b, p)?;
+            if let Some(n) = self.template_key[k] {
+                self.spans[n] = Some((p, e));
+            }
+            p = e;
+            if k < last {
+                if !bytes_at(b, p, b", ") {
+                    return None;
+                }
+                p += 2;
+            }
+        }
+        (b.get(p) == Some(&b'}') && p + 1 == b.len()).then_some(p + 1)
+    }
+
     /// Validate one line (one JSON object and nothing else), recording its
     /// key order in `cur` and key value spans in `spans`. Returns the
     /// object's start and end in the line and whether its text is canonical.
@@ -718,6 +765,7 @@ impl LineScan<'_> {
                 (t.into_bytes(), c)
             })
             .collect();
+        self.template_key = self.cur.iter().map(|&c| self.key_of[c as usize]).collect();
     }
 
     /// The interned id of the current layout, [`NOT_CANONICAL`] past the cap.
