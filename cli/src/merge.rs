@@ -221,7 +221,8 @@ fn merge_jsonl_files(args: &MergeArgs, opts: &MergeOptions) -> Result<bool> {
     let bar = progress::bar((ma.len() + mb.len()) as u64, 2, "merging");
     let tmp = files::temp_for(args.output)?;
     let outcome = {
-        let mut w = BufWriter::with_capacity(1 << 20, files::Writeback::new(tmp.as_file()));
+        // No BufWriter: the fast path hands over buffers of about 1 MiB.
+        let mut w = files::Writeback::new(tmp.as_file());
         let r =
             jsonl_merge::merge_jsonl(&name(args.output), &ma, &mb, opts, &mut w, &|n| bar.inc(n))?;
         w.flush().map_err(CliError::io(args.output))?;

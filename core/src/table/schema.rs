@@ -178,12 +178,12 @@ impl Strategy {
                     if matches!(v, Value::None) {
                         continue;
                     }
-                    for p in py_str(v).split(delimiter.as_str()) {
+                    for_each_part(&py_str(v), delimiter, |p| {
                         let p = py_strip(p);
                         if !p.is_empty() {
                             parts.push(p.to_string());
                         }
-                    }
+                    });
                 }
                 parts.sort_unstable();
                 parts.dedup();
@@ -193,11 +193,9 @@ impl Strategy {
                 let mut parts: Vec<String> = Vec::new();
                 for v in [a, b] {
                     if truthy(v) {
-                        parts.extend(
-                            py_str(v)
-                                .split(delimiter.as_str())
-                                .map(|p| py_strip(p).to_string()),
-                        );
+                        for_each_part(&py_str(v), delimiter, |p| {
+                            parts.push(py_strip(p).to_string())
+                        });
                     }
                 }
                 if *dedup {
@@ -374,6 +372,15 @@ impl Strategy {
 }
 
 /// LWW as the reference's `LWW.resolve`.
+/// Each part of `s.split(delim)` (Python's `str.split(sep)`); a one-byte
+/// delimiter is searched as a byte rather than as a substring.
+fn for_each_part<'s>(s: &'s str, delim: &str, f: impl FnMut(&'s str)) {
+    match delim.as_bytes() {
+        [c] if c.is_ascii() => s.split(char::from(*c)).for_each(f),
+        _ => s.split(delim).for_each(f),
+    }
+}
+
 /// Whether `a` wins under last-writer-wins: the later timestamp, then the
 /// greater `str()` (the reference's `LWW` strategy).
 fn lww_a_wins(a: &Value, b: &Value, ts_a: f64, ts_b: f64) -> bool {

@@ -39,7 +39,7 @@ use crdt_merge_core::table::{
 use crdt_merge_core::value::Value;
 
 use super::error::{one_line, TableIoError};
-use super::json_scan::{bytes_at, canonical_value_end, Columns, Scanner};
+use super::json_scan::{bytes_at, canonical_value_end, plain_run, Columns, Scanner};
 use super::jsonl::{push_cells, push_json};
 
 /// What [`merge_jsonl`] did.
@@ -519,7 +519,9 @@ fn scan_chunk(
     lines_out: &mut [LineInfo],
     hashes_out: &mut [KeyHash],
 ) -> Result<ChunkScan, ()> {
-    let text = std::str::from_utf8(&bytes[start..end]).map_err(|_| ())?;
+    // UTF-8 is checked per line, and only for lines off the template path
+    // (a line that matches the template is made of valid pieces).
+    let text = &bytes[start..end];
     let mut st = LineScan {
         key,
         cols: Columns::default(),
@@ -539,24 +541,27 @@ fn scan_chunk(
     let mut keyvals: Vec<Value> = Vec::with_capacity(key.len());
     let mut p = 0usize;
     while p < text.len() {
-        let e = memchr::memchr(b'\n', &text.as_bytes()[p..]).map_or(text.len(), |i| p + i);
+        let e = memchr::memchr(b'\n', &text[p..]).map_or(text.len(), |i| p + i);
         let line = &text[p..e];
         let line_start = start + p;
         p = e + 1;
-        if line.as_bytes().trim_ascii().is_empty() {
+        if line.trim_ascii().is_empty() {
             continue;
         }
-        let same = st.line_like_template(line.as_bytes());
+        let same = st.line_like_template(line);
         let (obj_start, obj_end, canonical) = match same {
             Some(end) => (0, end, true),
-            None => st.line(line)?,
+            None => st.line(std::str::from_utf8(line).map_err(|_| ())?)?,
         };
         // Key values: parsed from their text (last occurrence wins).
         keyvals.clear();
         let mut present = true;
         for sp in &st.spans {
             match sp {
-                Some((s, e)) => keyvals.push(Scanner::new(&line[*s..*e]).value(1).map_err(|_| ())?),
+                Some((s, e)) => {
+                    let t = std::str::from_utf8(&line[*s..*e]).map_err(|_| ())?;
+                    keyvals.push(Scanner::new(t).value(1).map_err(|_| ())?)
+                }
                 None => {
                     present = false;
                     keyvals.push(Value::None);
@@ -825,26 +830,44 @@ fn field_spans(
     for d in dst.iter_mut() {
         *d = (ABSENT, 0);
     }
-    let text = inp.text(i);
+    let text = inp.bytes_of(i);
     let layout = &inp.layouts[inp.lines[i].layout as usize];
-    let mut s = Scanner::new(text);
     let mut p = 1;
     let mut ts_span = None;
     for &c in layout {
         let c = c as usize;
         p += key_len[c];
-        s.pos = p;
-        if s.skip_value(1).is_err() {
-            break; // cannot happen: the line was validated
-        }
+        let Some(e) = known_value_end(text, p) else {
+            break;
+        };
         let o = pos.map_or(c, |m| m[c]);
-        dst[o] = (p, s.pos);
+        dst[o] = (p, e);
         if ts == Some(c) {
-            ts_span = Some((p, s.pos));
+            ts_span = Some((p, e));
         }
-        p = s.pos + 2;
+        p = e + 2;
     }
     ts_span
+}
+
+/// The end of the value at `p` of a line the scan found canonical: a string
+/// (without escapes) ends after its next quote, anything else (a number or
+/// literal) at the next `,` or `}`. `None` only if the file changed under
+/// the mapping.
+#[inline]
+fn known_value_end(b: &[u8], p: usize) -> Option<usize> {
+    if b.get(p) == Some(&b'"') {
+        let e = plain_run(b, p + 1);
+        return (b.get(e) == Some(&b'"')).then_some(e + 1);
+    }
+    let mut e = p;
+    while let Some(&c) = b.get(e) {
+        if c == b',' || c == b'}' {
+            return Some(e);
+        }
+        e += 1;
+    }
+    None
 }
 
 /// Two different canonical value texts whose values surely differ by
@@ -979,11 +1002,14 @@ impl Ctx<'_, '_> {
             &mut pair.b,
             ts_b,
         );
-        let (text_a, text_b) = (self.a.text(i), self.b.text(j));
-        let value = |text: &str, (s, e): (usize, usize)| {
-            Scanner::new(&text[s..e]).value(1).unwrap_or(Value::None)
+        let (text_a, text_b) = (self.a.bytes_of(i), self.b.bytes_of(j));
+        let value = |text: &[u8], (s, e): (usize, usize)| {
+            std::str::from_utf8(&text[s..e])
+                .ok()
+                .and_then(|t| Scanner::new(t).value(1).ok())
+                .unwrap_or(Value::None)
         };
-        let ts = |text: &str, span: Option<(usize, usize)>| match span {
+        let ts = |text: &[u8], span: Option<(usize, usize)>| match span {
             Some(sp) => parse_timestamp(Some(&value(text, sp))),
             None => parse_timestamp(None),
         };
@@ -995,20 +1021,20 @@ impl Ctx<'_, '_> {
             }
             out.extend_from_slice(key.as_bytes());
             out.extend_from_slice(b": ");
-            let present = |text: &'_ str, sp: (usize, usize)| -> Option<(usize, usize)> {
-                (sp.0 != ABSENT && &text.as_bytes()[sp.0..sp.1] != b"null").then_some(sp)
+            let present = |text: &[u8], sp: (usize, usize)| -> Option<(usize, usize)> {
+                (sp.0 != ABSENT && &text[sp.0..sp.1] != b"null").then_some(sp)
             };
             let (sa, sb) = (present(text_a, pair.a[o]), present(text_b, pair.b[o]));
             match (sa, sb) {
                 (None, None) => out.extend_from_slice(b"null"),
-                (None, Some((s, e))) => out.extend_from_slice(&text_b.as_bytes()[s..e]),
-                (Some((s, e)), None) => out.extend_from_slice(&text_a.as_bytes()[s..e]),
+                (None, Some((s, e))) => out.extend_from_slice(&text_b[s..e]),
+                (Some((s, e)), None) => out.extend_from_slice(&text_a[s..e]),
                 (Some((s, e)), Some((u, v))) if text_a[s..e] == text_b[u..v] => {
-                    out.extend_from_slice(&text_a.as_bytes()[s..e])
+                    out.extend_from_slice(&text_a[s..e])
                 }
                 (Some(x), Some(y)) => {
                     let (ta, tb) = (&text_a[x.0..x.1], &text_b[y.0..y.1]);
-                    let choice = match surely_unequal(ta.as_bytes(), tb.as_bytes())
+                    let choice = match surely_unequal(ta, tb)
                         .then(|| self.merger.choose_unequal(o, ts_a, ts_b))
                         .flatten()
                     {
@@ -1019,8 +1045,8 @@ impl Ctx<'_, '_> {
                         }
                     };
                     match choice {
-                        Choice::A => out.extend_from_slice(ta.as_bytes()),
-                        Choice::B => out.extend_from_slice(tb.as_bytes()),
+                        Choice::A => out.extend_from_slice(ta),
+                        Choice::B => out.extend_from_slice(tb),
                         Choice::New(merged) => {
                             pair.text.clear();
                             push_json(&merged, &mut pair.text).map_err(|msg| {
