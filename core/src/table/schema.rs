@@ -173,15 +173,13 @@ impl Strategy {
                 _ => pick(py_le(a, b).unwrap_or_else(|_| str_cmp(a, b).is_le())),
             },
             Strategy::UnionSet { delimiter } => {
-                let mut parts: Vec<String> = Vec::new();
-                for v in [a, b] {
-                    if matches!(v, Value::None) {
-                        continue;
-                    }
-                    for_each_part(&py_str(v), delimiter, |p| {
+                let texts = [a, b].map(|v| (!matches!(v, Value::None)).then(|| py_str(v)));
+                let mut parts: Vec<&str> = Vec::new();
+                for t in texts.iter().flatten() {
+                    for_each_part(t, delimiter, |p| {
                         let p = py_strip(p);
                         if !p.is_empty() {
-                            parts.push(p.to_string());
+                            parts.push(p);
                         }
                     });
                 }
@@ -190,13 +188,10 @@ impl Strategy {
                 Choice::New(Value::Str(parts.join(delimiter)))
             }
             Strategy::Concat { delimiter, dedup } => {
-                let mut parts: Vec<String> = Vec::new();
-                for v in [a, b] {
-                    if truthy(v) {
-                        for_each_part(&py_str(v), delimiter, |p| {
-                            parts.push(py_strip(p).to_string())
-                        });
-                    }
+                let texts = [a, b].map(|v| truthy(v).then(|| py_str(v)));
+                let mut parts: Vec<&str> = Vec::new();
+                for t in texts.iter().flatten() {
+                    for_each_part(t, delimiter, |p| parts.push(py_strip(p)));
                 }
                 if *dedup {
                     parts.retain(|p| !p.is_empty());

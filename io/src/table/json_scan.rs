@@ -123,6 +123,28 @@ pub(crate) fn canonical_value_end(b: &[u8], p: usize) -> Option<usize> {
     }
 }
 
+/// The value of an int text of at most 18 digits (JSON syntax: optional
+/// `-`, no leading zero), read without building a scanner; `None` for
+/// anything else.
+#[inline]
+pub(crate) fn small_int(t: &[u8]) -> Option<i64> {
+    let (neg, digits) = match t.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, t),
+    };
+    if digits.is_empty() || digits.len() > 18 || (digits.len() > 1 && digits[0] == b'0') {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    Some(if neg { -n } else { n })
+}
+
 /// Whether `b` holds `t` at `p` (short `t` compared in machine words).
 #[inline]
 pub(crate) fn bytes_at(b: &[u8], p: usize, t: &[u8]) -> bool {
@@ -721,6 +743,32 @@ mod tests {
             proptest::prop_assert_eq!(plain_run(&bytes, from), want);
             let hay: Vec<u8> = bytes.iter().map(|c| 0x20 + c % 4).collect();
             proptest::prop_assert_eq!(bytes_at(&hay, from, &t), hay[from..].starts_with(&t));
+        }
+    }
+
+    /// `small_int` reads what the scanner reads as an int, and nothing else.
+    #[test]
+    fn small_ints_match_the_scanner() {
+        for t in [
+            "0",
+            "-0",
+            "7",
+            "-12",
+            "007",
+            "1.0",
+            "1e3",
+            "-",
+            "",
+            "123456789012345678",
+            "1234567890123456789",
+            "12a",
+        ] {
+            let mut sc = Scanner::new(t);
+            let full = sc.value(1).ok().filter(|_| sc.pos == t.len());
+            match small_int(t.as_bytes()) {
+                Some(n) => assert_eq!(full, Some(Value::Int(n)), "{t}"),
+                None => assert!(!matches!(full, Some(Value::Int(_))) || t.len() > 18, "{t}"),
+            }
         }
     }
 

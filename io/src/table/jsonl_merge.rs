@@ -39,7 +39,7 @@ use crdt_merge_core::table::{
 use crdt_merge_core::value::Value;
 
 use super::error::{one_line, TableIoError};
-use super::json_scan::{bytes_at, canonical_value_end, plain_run, Columns, Scanner};
+use super::json_scan::{bytes_at, canonical_value_end, plain_run, small_int, Columns, Scanner};
 use super::jsonl::{push_cells, push_json};
 
 /// What [`merge_jsonl`] did.
@@ -558,10 +558,13 @@ fn scan_chunk(
         let mut present = true;
         for sp in &st.spans {
             match sp {
-                Some((s, e)) => {
-                    let t = std::str::from_utf8(&line[*s..*e]).map_err(|_| ())?;
-                    keyvals.push(Scanner::new(t).value(1).map_err(|_| ())?)
-                }
+                Some((s, e)) => keyvals.push(match small_int(&line[*s..*e]) {
+                    Some(n) => Value::Int(n),
+                    None => {
+                        let t = std::str::from_utf8(&line[*s..*e]).map_err(|_| ())?;
+                        Scanner::new(t).value(1).map_err(|_| ())?
+                    }
+                }),
                 None => {
                     present = false;
                     keyvals.push(Value::None);
@@ -1004,10 +1007,15 @@ impl Ctx<'_, '_> {
         );
         let (text_a, text_b) = (self.a.bytes_of(i), self.b.bytes_of(j));
         let value = |text: &[u8], (s, e): (usize, usize)| {
-            std::str::from_utf8(&text[s..e])
-                .ok()
-                .and_then(|t| Scanner::new(t).value(1).ok())
-                .unwrap_or(Value::None)
+            if let Some(n) = small_int(&text[s..e]) {
+                return Value::Int(n);
+            }
+            let t = std::str::from_utf8(&text[s..e]).unwrap_or("null");
+            match t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                // A string of a canonical line has no escapes.
+                Some(body) => Value::Str(body.to_string()),
+                None => Scanner::new(t).value(1).unwrap_or(Value::None),
+            }
         };
         let ts = |text: &[u8], span: Option<(usize, usize)>| match span {
             Some(sp) => parse_timestamp(Some(&value(text, sp))),
