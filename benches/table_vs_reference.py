@@ -147,6 +147,8 @@ def main():
                     f.write(json.dumps(r) + "\n")
         with open(ps, "w") as f:
             json.dump(schema.to_dict(), f)
+        # The inputs' writeback is not part of anyone's run.
+        os.sync()
         size = os.path.getsize(pa) + os.path.getsize(pb)
         print(f"2 x {n:,} rows, 8 columns, 50% key overlap, {size / 1e6:.0f} MB of JSON lines in")
         for label, extra, mode, kw in (
