@@ -12,12 +12,16 @@
 //!    marked *canonical* when its bytes are exactly what the writer would
 //!    produce for it (`json.dumps` separators, printable-ASCII strings without
 //!    escapes, ints and floats in Python `repr` form, no nested values, keys in
-//!    output column order).
+//!    output column order). A line with the previous canonical line's keys
+//!    is checked in one pass against that template; other lines take the
+//!    full scanner.
 //! 2. Keys are matched by the core's [`join_hashed`] (the join [`merge`](crdt_merge_core::table::merge) uses).
 //! 3. Output slots are formatted in parallel and written in order: a row on
 //!    one side only is copied when canonical, else parsed and written; a
-//!    matched pair is parsed and merged by the core's [`RowMerger`]; rows
-//!    with a null key go through the core's exact dedup.
+//!    matched pair of canonical lines is merged cell by cell on its text
+//!    (the core's [`RowMerger::choose_cell`] says which text wins, and only
+//!    new values are written); other pairs are parsed and merged by the
+//!    [`RowMerger`]; rows with a null key go through the core's exact dedup.
 //!
 //! The result is byte for byte the output of reading both files into tables,
 //! [`merge_owned`](crdt_merge_core::table::merge_owned) and
