@@ -15,7 +15,7 @@
 //!    output column order). A line with the previous canonical line's keys
 //!    is checked in one pass against that template; other lines take the
 //!    full scanner.
-//! 2. Keys are matched by the core's [`join_hashed`] (the join [`merge`](crdt_merge_core::table::merge) uses).
+//! 2. Keys are matched by the core's [`join_hashed`] (the join [`merge`](crdt_merge_core::table::merge()) uses).
 //! 3. Output slots are formatted in parallel and written in order: a row on
 //!    one side only is copied when canonical, else parsed and written; a
 //!    matched pair of canonical lines is merged cell by cell on its text
