@@ -13,6 +13,7 @@
 
 use alloc::vec::Vec;
 use core::hash::BuildHasher;
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use hashbrown::HashTable;
 
@@ -201,11 +202,12 @@ pub(crate) fn match_keys(
 /// Join two inputs given each row's key hash (`ha[i]` for A's row `i`,
 /// from one [`KeyHasher`]) and an equality test of two rows' keys (called
 /// only for hash-equal keys that are not int-like). `bits` forces the
-/// number of partition bits; `None` picks it from the input size.
+/// number of partition bits; `None` picks it from the input size. With the
+/// `parallel` feature the partitions are joined on every core (same result).
 pub fn join_hashed(
     ha: &[KeyHash],
     hb: &[KeyHash],
-    eq: impl Fn(RowRef, RowRef) -> bool,
+    eq: impl Fn(RowRef, RowRef) -> bool + Sync,
     bits: Option<u32>,
 ) -> KeyMatch {
     let nulls = |h: &[KeyHash]| -> Vec<usize> {
@@ -224,103 +226,161 @@ pub fn join_hashed(
         }
         k
     });
-    let (ia, sa) = partition(ha, bits);
-    let (ib, sb) = partition(hb, bits);
-    // a_out[i] = (last A row, last B row) for the first A row i of a key;
-    // b_out[j] = last B row for the first B row j of a key A lacks.
-    let mut a_out: Vec<(usize, usize)> = alloc::vec![(NONE, NONE); ha.len()];
-    let mut b_out: Vec<usize> = alloc::vec![NONE; hb.len()];
-    let mut table: HashTable<Entry> = HashTable::new();
-    let mut locals: Vec<Local> = Vec::new();
-    for p in 0..(1usize << bits) {
+    #[cfg(feature = "parallel")]
+    let ((ia, sa), (ib, sb)) = rayon::join(|| partition(ha, bits), || partition(hb, bits));
+    #[cfg(not(feature = "parallel"))]
+    let ((ia, sa), (ib, sb)) = (partition(ha, bits), partition(hb, bits));
+    // Each row is in one partition, so partitions write disjoint entries
+    // (relaxed atomics: plain stores, shared without locks).
+    let out = Out {
+        a: (0..ha.len())
+            .map(|_| [AtomicUsize::new(NONE), AtomicUsize::new(NONE)])
+            .collect(),
+        b: (0..hb.len()).map(|_| AtomicUsize::new(NONE)).collect(),
+    };
+    let part = |p: usize, scratch: &mut Scratch| {
         let (ra, rb) = (&ia[sa[p]..sa[p + 1]], &ib[sb[p]..sb[p + 1]]);
-        table.clear();
-        table.reserve(ra.len() + rb.len(), |e| e.key);
-        locals.clear();
-        for &Item { row, key } in ra {
-            let (i, int) = (row & !INT_FLAG, row & INT_FLAG);
-            let found = table.find(key, |e| {
-                e.key == key
-                    && e.slot & INT_FLAG == int
-                    && (int != 0 || eq(RowRef::A(locals[e.slot & !INT_FLAG].first_a), RowRef::A(i)))
-            });
-            match found {
-                Some(e) => locals[e.slot & !INT_FLAG].last_a = i,
-                None => {
-                    let slot = locals.len();
-                    locals.push(Local {
-                        first_a: i,
-                        last_a: i,
-                        first_b: NONE,
-                        last_b: NONE,
-                    });
-                    table.insert_unique(
-                        key,
-                        Entry {
-                            slot: slot | int,
-                            key,
-                        },
-                        |e| e.key,
-                    );
-                }
-            }
-        }
-        for &Item { row, key } in rb {
-            let (j, int) = (row & !INT_FLAG, row & INT_FLAG);
-            let found = table.find(key, |e| {
-                e.key == key
-                    && e.slot & INT_FLAG == int
-                    && (int != 0 || {
-                        let l = locals[e.slot & !INT_FLAG];
-                        if l.first_a != NONE {
-                            eq(RowRef::A(l.first_a), RowRef::B(j))
-                        } else {
-                            eq(RowRef::B(l.first_b), RowRef::B(j))
-                        }
-                    })
-            });
-            match found {
-                Some(e) => {
-                    let l = &mut locals[e.slot & !INT_FLAG];
-                    if l.first_b == NONE {
-                        l.first_b = j;
-                    }
-                    l.last_b = j;
-                }
-                None => {
-                    let slot = locals.len();
-                    locals.push(Local {
-                        first_a: NONE,
-                        last_a: NONE,
-                        first_b: j,
-                        last_b: j,
-                    });
-                    table.insert_unique(
-                        key,
-                        Entry {
-                            slot: slot | int,
-                            key,
-                        },
-                        |e| e.key,
-                    );
-                }
-            }
-        }
-        for l in &locals {
-            if l.first_a != NONE {
-                a_out[l.first_a] = (l.last_a, l.last_b);
-            } else {
-                b_out[l.first_b] = l.last_b;
-            }
+        join_partition(ra, rb, &eq, scratch, &out);
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        (0..(1usize << bits))
+            .into_par_iter()
+            .for_each_init(Scratch::default, |scratch, p| part(p, scratch));
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let mut scratch = Scratch::default();
+        for p in 0..(1usize << bits) {
+            part(p, &mut scratch);
         }
     }
     let mut slots = Vec::with_capacity(ha.len() + hb.len());
-    slots.extend(a_out.into_iter().filter(|s| s.0 != NONE));
-    slots.extend(b_out.into_iter().filter(|&j| j != NONE).map(|j| (NONE, j)));
+    slots.extend(
+        out.a
+            .iter()
+            .map(|[x, y]| (x.load(Relaxed), y.load(Relaxed)))
+            .filter(|s| s.0 != NONE),
+    );
+    slots.extend(
+        out.b
+            .iter()
+            .map(|j| j.load(Relaxed))
+            .filter(|&j| j != NONE)
+            .map(|j| (NONE, j)),
+    );
     KeyMatch {
         slots,
         null_a,
         null_b,
+    }
+}
+
+/// What the partitions of a join write: `a[i]` = (last A row, last B row)
+/// for the first A row `i` of a key; `b[j]` = last B row for the first B
+/// row `j` of a key A lacks.
+struct Out {
+    a: Vec<[AtomicUsize; 2]>,
+    b: Vec<AtomicUsize>,
+}
+
+/// A partition join's table and key slots, reused from one partition to
+/// the next.
+#[derive(Default)]
+struct Scratch {
+    table: HashTable<Entry>,
+    locals: Vec<Local>,
+}
+
+/// Join one partition's A items `ra` and B items `rb` into `out`.
+fn join_partition(
+    ra: &[Item],
+    rb: &[Item],
+    eq: &impl Fn(RowRef, RowRef) -> bool,
+    scratch: &mut Scratch,
+    out: &Out,
+) {
+    let Scratch { table, locals } = scratch;
+    table.clear();
+    table.reserve(ra.len() + rb.len(), |e| e.key);
+    locals.clear();
+    for &Item { row, key } in ra {
+        let (i, int) = (row & !INT_FLAG, row & INT_FLAG);
+        let found = table.find(key, |e| {
+            e.key == key
+                && e.slot & INT_FLAG == int
+                && (int != 0 || eq(RowRef::A(locals[e.slot & !INT_FLAG].first_a), RowRef::A(i)))
+        });
+        match found {
+            Some(e) => locals[e.slot & !INT_FLAG].last_a = i,
+            None => {
+                let slot = locals.len();
+                locals.push(Local {
+                    first_a: i,
+                    last_a: i,
+                    first_b: NONE,
+                    last_b: NONE,
+                });
+                table.insert_unique(
+                    key,
+                    Entry {
+                        slot: slot | int,
+                        key,
+                    },
+                    |e| e.key,
+                );
+            }
+        }
+    }
+    for &Item { row, key } in rb {
+        let (j, int) = (row & !INT_FLAG, row & INT_FLAG);
+        let found = table.find(key, |e| {
+            e.key == key
+                && e.slot & INT_FLAG == int
+                && (int != 0 || {
+                    let l = locals[e.slot & !INT_FLAG];
+                    if l.first_a != NONE {
+                        eq(RowRef::A(l.first_a), RowRef::B(j))
+                    } else {
+                        eq(RowRef::B(l.first_b), RowRef::B(j))
+                    }
+                })
+        });
+        match found {
+            Some(e) => {
+                let l = &mut locals[e.slot & !INT_FLAG];
+                if l.first_b == NONE {
+                    l.first_b = j;
+                }
+                l.last_b = j;
+            }
+            None => {
+                let slot = locals.len();
+                locals.push(Local {
+                    first_a: NONE,
+                    last_a: NONE,
+                    first_b: j,
+                    last_b: j,
+                });
+                table.insert_unique(
+                    key,
+                    Entry {
+                        slot: slot | int,
+                        key,
+                    },
+                    |e| e.key,
+                );
+            }
+        }
+    }
+    for l in locals.iter() {
+        if l.first_a != NONE {
+            out.a[l.first_a][0].store(l.last_a, Relaxed);
+            out.a[l.first_a][1].store(l.last_b, Relaxed);
+        } else {
+            out.b[l.first_b].store(l.last_b, Relaxed);
+        }
     }
 }
 
