@@ -7,7 +7,7 @@
 //!
 //! Errors: every fallible call returns [`CrdtError`], whose variants carry the
 //! core's `category()` code and its one-line message. Every entry point runs
-//! inside [`guard`], so a panic (a bug: bad input is validated, never
+//! inside `guard`, so a panic (a bug: bad input is validated, never
 //! panics) becomes `CrdtError::Internal { code: "panic" }` instead of
 //! UniFFI's generic internal error.
 

@@ -5,8 +5,8 @@
 //! vv: {node: counter}}`. Every entry's counter MUST be ≥ 1 and ≤ `vv[node]`,
 //! and no dot may appear twice.
 //!
-//! A write on `node` replaces every value it has seen: counter = vv[node] + 1,
-//! entries = [(node, counter, value)], vv[node] = counter. Merge keeps an
+//! A write on `node` replaces every value it has seen: counter = `vv[node] + 1`,
+//! entries = `[(node, counter, value)]`, `vv[node] = counter`. Merge keeps an
 //! entry of one side when the other side has the same dot or has not seen it
 //! (`counter > vv_other[node]`); vv = per-node max. Two entries with the same
 //! dot and different values (only possible from forged input) resolve to the

@@ -1,8 +1,8 @@
 //! JSON text in and out.
 //!
-//! - [`parse`]: JSON text → [`Value`] (object order kept, ints stay ints,
+//! - [`parse`](mod@parse): JSON text → [`Value`] (object order kept, ints stay ints,
 //!   Python's `NaN` / `Infinity` accepted), bounded nesting.
-//! - [`write`]: [`Value`] → text exactly as Python's `json.dumps` writes it
+//! - [`write`](mod@write): [`Value`] → text exactly as Python's `json.dumps` writes it
 //!   (so JSON payloads of the 0x40.. types are byte-identical).
 //! - [`view`]: the lossless canonical JSON view that the CLI, the golden
 //!   manifest and every binding share (bytes, sets, non-string keys and

@@ -1,4 +1,4 @@
-//! Matching the keys of two inputs (the index behind [`merge`](super::merge)):
+//! Matching the keys of two inputs (the index behind [`merge`](super::merge())):
 //! a radix-partitioned hash join. Keys are hashed once, rows are split by
 //! hash bits into partitions small enough for the CPU cache, and each
 //! partition is joined with its own small table, so a million-row input does

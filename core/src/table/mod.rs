@@ -12,7 +12,7 @@
 //! - [`error`] — [`TableError`].
 //! - [`schema`] — [`MergeSchema`] and its strategies, dict/JSON form;
 //!   [`schema_wire`] — its versioned CRDT state and wire encoding (tag 0x62).
-//! - [`merge`] — the keyed record merge and its options; [`row_dedup`] — the
+//! - [`merge`](mod@merge) — the keyed record merge and its options; [`row_dedup`] — the
 //!   exact and reference fuzzy dedup passes.
 //! - [`key_join`] — the partitioned hash join that matches keys for `merge`.
 //! - [`provenance`] — merge with a conflict log.

@@ -1,4 +1,4 @@
-//! [`merge_with_provenance`]: the same merge as [`merge`](super::merge),
+//! [`merge_with_provenance`]: the same merge as [`merge`](super::merge()),
 //! plus a [`ProvenanceLog`] of every conflict (key, field, both values,
 //! winner, which side won, strategy) and row counts, with [`ProvenanceLog::summary`],
 //! JSON and CSV export.
@@ -97,7 +97,7 @@ impl ConflictSink for Recorder {
     }
 }
 
-/// Merge as [`merge`](super::merge) does and log every decision.
+/// Merge as [`merge`](super::merge()) does and log every decision.
 pub fn merge_with_provenance(
     a: &Table,
     b: &Table,

@@ -4,7 +4,7 @@
 //!   memory O(|B| + batch). Each A row is merged with B's row of the same key
 //!   (which is then used up), A rows otherwise pass through; B's rows never
 //!   matched follow at the end, in B's order, in batches of `batch_size`.
-//!   Same rows as [`merge`](super::merge) without dedup when A's keys are
+//!   Same rows as [`merge`](super::merge()) without dedup when A's keys are
 //!   unique; a key repeated in A is merged once (the first time) and passes
 //!   through after, as in the reference's `merge_stream`.
 //! - [`merge_sorted_stream`]: both sides sorted by key, merge-join, memory

@@ -1,7 +1,7 @@
 //! Keyed merge of two JSON-lines files without building tables: the fast
 //! path behind `crdt-merge merge A.jsonl B.jsonl -o OUT.jsonl`.
 //!
-//! A [`Table`](crdt_merge_core::table::Table) costs a heap object per cell;
+//! A [`Table`] costs a heap object per cell;
 //! for millions of rows most of the time goes to allocating and zeroing
 //! memory for rows that are then written back unchanged. Here rows stay
 //! bytes of the input:
