@@ -96,11 +96,7 @@ proptest! {
         let cols = vec!["id".to_string(), "v".to_string()];
         let m = RowMerger::new(&cols, &cols, &opts, ts);
         let merged = m.merge_cell(1, va.clone(), vb.clone(), ts_a, ts_b);
-        let chosen = match m.choose_cell(1, &va, &vb, ts_a, ts_b) {
-            Choice::A => va.clone(),
-            Choice::B => vb.clone(),
-            Choice::New(v) => v,
-        };
+        let chosen = m.choose_cell(1, &va, &vb, ts_a, ts_b).take(va.clone(), vb.clone());
         prop_assert!(same(&merged, &chosen), "merge_cell {merged:?}, choose_cell {chosen:?}");
         let unequal = !matches!(va, Value::None) && !matches!(vb, Value::None) && !py_eq(&va, &vb);
         if let (true, Some(c)) = (unequal, m.choose_unequal(1, ts_a, ts_b)) {

@@ -293,6 +293,20 @@ struct Scratch {
     locals: Vec<Local>,
 }
 
+/// A key not seen before in the partition: its slot `l`, and its table
+/// entry (`int` = [`INT_FLAG`] when the key is int-like).
+fn new_key(table: &mut HashTable<Entry>, locals: &mut Vec<Local>, key: u64, int: usize, l: Local) {
+    table.insert_unique(
+        key,
+        Entry {
+            slot: locals.len() | int,
+            key,
+        },
+        |e| e.key,
+    );
+    locals.push(l);
+}
+
 /// Join one partition's A items `ra` and B items `rb` into `out`.
 fn join_partition(
     ra: &[Item],
@@ -314,23 +328,18 @@ fn join_partition(
         });
         match found {
             Some(e) => locals[e.slot & !INT_FLAG].last_a = i,
-            None => {
-                let slot = locals.len();
-                locals.push(Local {
+            None => new_key(
+                table,
+                locals,
+                key,
+                int,
+                Local {
                     first_a: i,
                     last_a: i,
                     first_b: NONE,
                     last_b: NONE,
-                });
-                table.insert_unique(
-                    key,
-                    Entry {
-                        slot: slot | int,
-                        key,
-                    },
-                    |e| e.key,
-                );
-            }
+                },
+            ),
         }
     }
     for &Item { row, key } in rb {
@@ -355,23 +364,18 @@ fn join_partition(
                 }
                 l.last_b = j;
             }
-            None => {
-                let slot = locals.len();
-                locals.push(Local {
+            None => new_key(
+                table,
+                locals,
+                key,
+                int,
+                Local {
                     first_a: NONE,
                     last_a: NONE,
                     first_b: j,
                     last_b: j,
-                });
-                table.insert_unique(
-                    key,
-                    Entry {
-                        slot: slot | int,
-                        key,
-                    },
-                    |e| e.key,
-                );
-            }
+                },
+            ),
         }
     }
     for l in locals.iter() {

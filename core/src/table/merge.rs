@@ -250,33 +250,33 @@ impl Resolver<'_> {
     fn resolve(&self, a: Value, b: Value, ts_a: f64, ts_b: f64) -> Value {
         match self {
             Resolver::Schema(s) => s.resolve(a, b, ts_a, ts_b),
-            _ => match self.choose(&a, &b, ts_a, ts_b) {
-                Choice::A => a,
-                Choice::B => b,
-                Choice::New(v) => v,
-            },
+            _ => self.choose(&a, &b, ts_a, ts_b).take(a, b),
         }
     }
 
     fn choose(&self, a: &Value, b: &Value, ts_a: f64, ts_b: f64) -> Choice {
-        let pick = |a_wins: bool| if a_wins { Choice::A } else { Choice::B };
         match self {
             Resolver::Schema(s) => s.choose(a, b, ts_a, ts_b),
-            // The reference's LWWRegister merge with str(value) as node id.
-            Resolver::Lww => pick(!(ts_b > ts_a || (ts_b == ts_a && str_cmp(b, a).is_gt()))),
+            // The reference's LWWRegister merge with str(value) as node id:
+            // on equal timestamps B wins only with the greater str().
+            Resolver::Lww => self
+                .choose_by_time(ts_a, ts_b)
+                .unwrap_or_else(|| Choice::pick(!str_cmp(b, a).is_gt())),
             Resolver::PreferA => Choice::A,
             Resolver::PreferB => Choice::B,
-            Resolver::Latest => pick(str_cmp(a, b).is_ge()),
+            Resolver::Latest => Choice::pick(str_cmp(a, b).is_ge()),
         }
     }
 
-    /// The winner when it does not depend on the values.
+    /// The winner when it does not depend on the values. (`Lww` here keeps
+    /// A when a timestamp is NaN; the schema's `LWW` compares the values.)
     fn choose_by_time(&self, ts_a: f64, ts_b: f64) -> Option<Choice> {
         match self {
             Resolver::Schema(s) => s.choose_by_time(ts_a, ts_b),
             Resolver::Lww if ts_b > ts_a => Some(Choice::B),
-            Resolver::Lww if ts_b < ts_a || ts_b.is_nan() || ts_a.is_nan() => Some(Choice::A),
-            Resolver::Lww | Resolver::Latest => None,
+            Resolver::Lww if ts_b == ts_a => None,
+            Resolver::Lww => Some(Choice::A),
+            Resolver::Latest => None,
             Resolver::PreferA => Some(Choice::A),
             Resolver::PreferB => Some(Choice::B),
         }

@@ -35,6 +35,26 @@ pub enum Choice {
     New(Value),
 }
 
+impl Choice {
+    /// `A` when A's value wins, else `B`.
+    pub fn pick(a_wins: bool) -> Choice {
+        if a_wins {
+            Choice::A
+        } else {
+            Choice::B
+        }
+    }
+
+    /// The chosen value, given both.
+    pub fn take(self, a: Value, b: Value) -> Value {
+        match self {
+            Choice::A => a,
+            Choice::B => b,
+            Choice::New(v) => v,
+        }
+    }
+}
+
 /// A named user-supplied strategy (the reference's `Custom(fn)`).
 #[derive(Clone)]
 pub struct CustomStrategy {
@@ -147,11 +167,7 @@ impl Strategy {
         if let Strategy::Custom(c) = self {
             return (c.func)(a, b, ts_a, ts_b);
         }
-        match self.choose(&a, &b, ts_a, ts_b) {
-            Choice::A => a,
-            Choice::B => b,
-            Choice::New(v) => v,
-        }
+        self.choose(&a, &b, ts_a, ts_b).take(a, b)
     }
 
     /// [`resolve`](Self::resolve) without taking the values: which of them
@@ -159,9 +175,9 @@ impl Strategy {
     /// `Custom`). Callers holding a value's text can then copy the winner's
     /// text instead of writing the value again.
     pub fn choose(&self, a: &Value, b: &Value, ts_a: f64, ts_b: f64) -> Choice {
-        let pick = |a_wins: bool| if a_wins { Choice::A } else { Choice::B };
+        let pick = Choice::pick;
         match self {
-            Strategy::Lww => pick(lww_a_wins(a, b, ts_a, ts_b)),
+            Strategy::Lww => lww(a, b, ts_a, ts_b),
             Strategy::MaxWins => match (a, b) {
                 (Value::None, _) => Choice::B,
                 (_, Value::None) => Choice::A,
@@ -224,7 +240,7 @@ impl Strategy {
                 match len(a).cmp(&len(b)) {
                     Ordering::Greater => Choice::A,
                     Ordering::Less => Choice::B,
-                    Ordering::Equal => pick(lww_a_wins(a, b, ts_a, ts_b)),
+                    Ordering::Equal => lww(a, b, ts_a, ts_b),
                 }
             }
             Strategy::Custom(c) => Choice::New((c.func)(a.clone(), b.clone(), ts_a, ts_b)),
@@ -235,8 +251,7 @@ impl Strategy {
     /// (`Lww` with different timestamps), else `None`.
     pub fn choose_by_time(&self, ts_a: f64, ts_b: f64) -> Option<Choice> {
         match self {
-            Strategy::Lww if ts_b > ts_a => Some(Choice::B),
-            Strategy::Lww if ts_a > ts_b => Some(Choice::A),
+            Strategy::Lww => lww_by_time(ts_a, ts_b),
             _ => None,
         }
     }
@@ -376,13 +391,22 @@ fn for_each_part<'s>(s: &'s str, delim: &str, f: impl FnMut(&'s str)) {
     }
 }
 
-/// Whether `a` wins under last-writer-wins: the later timestamp, then the
-/// greater `str()` (the reference's `LWW` strategy).
-fn lww_a_wins(a: &Value, b: &Value, ts_a: f64, ts_b: f64) -> bool {
+/// Last-writer-wins (the reference's `LWW` strategy): the later timestamp,
+/// then the greater `str()`.
+fn lww(a: &Value, b: &Value, ts_a: f64, ts_b: f64) -> Choice {
+    lww_by_time(ts_a, ts_b).unwrap_or_else(|| Choice::pick(str_cmp(a, b).is_ge()))
+}
+
+/// The side with the later timestamp; `None` when they are equal or either
+/// is NaN (then the values decide).
+fn lww_by_time(ts_a: f64, ts_b: f64) -> Option<Choice> {
     if ts_b > ts_a {
-        return false;
+        Some(Choice::B)
+    } else if ts_a > ts_b {
+        Some(Choice::A)
+    } else {
+        None
     }
-    ts_a > ts_b || str_cmp(a, b).is_ge()
 }
 
 /// Per-column strategies with a default (the reference's `MergeSchema`).

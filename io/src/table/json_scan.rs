@@ -103,6 +103,15 @@ pub(crate) fn plain_run(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The end (after the closing quote) of the string whose opening quote is
+/// at `p`, when its body is printable ASCII without escapes (written back
+/// byte for byte); `None` otherwise.
+#[inline]
+pub(crate) fn plain_string_end(b: &[u8], p: usize) -> Option<usize> {
+    let e = plain_run(b, p + 1);
+    (b.get(e) == Some(&b'"')).then_some(e + 1)
+}
+
 /// The end of the value at `p` when its text is what the writer would
 /// write for it (a printable-ASCII string without escapes, a
 /// [`simple_number`], `true`, `false`, `null`); `None` otherwise (the caller
@@ -111,10 +120,7 @@ pub(crate) fn plain_run(b: &[u8], mut i: usize) -> usize {
 pub(crate) fn canonical_value_end(b: &[u8], p: usize) -> Option<usize> {
     let lit = |w: &[u8]| b[p..].starts_with(w).then_some(p + w.len());
     match *b.get(p)? {
-        b'"' => {
-            let e = plain_run(b, p + 1);
-            (b.get(e) == Some(&b'"')).then_some(e + 1)
-        }
+        b'"' => plain_string_end(b, p),
         b'-' | b'0'..=b'9' => simple_number(&b[p..]).map(|n| p + n),
         b't' => lit(b"true"),
         b'f' => lit(b"false"),
@@ -419,9 +425,8 @@ impl<'a> Scanner<'a> {
     /// returns whether it is printable ASCII without escapes (written back
     /// byte for byte).
     pub fn skip_string(&mut self) -> ScanResult<bool> {
-        let end = plain_run(self.b, self.pos + 1);
-        if self.b.get(end) == Some(&b'"') {
-            self.pos = end + 1;
+        if let Some(end) = plain_string_end(self.b, self.pos) {
+            self.pos = end;
             return Ok(true);
         }
         self.string_cow().map(|_| false)

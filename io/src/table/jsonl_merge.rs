@@ -43,7 +43,9 @@ use crdt_merge_core::table::{
 use crdt_merge_core::value::Value;
 
 use super::error::{one_line, TableIoError};
-use super::json_scan::{bytes_at, canonical_value_end, plain_run, small_int, Columns, Scanner};
+use super::json_scan::{
+    bytes_at, canonical_value_end, plain_string_end, small_int, Columns, Scanner,
+};
 use super::jsonl::{push_cells, push_json};
 
 /// What [`merge_jsonl`] did.
@@ -864,8 +866,7 @@ fn field_spans(
 #[inline]
 fn known_value_end(b: &[u8], p: usize) -> Option<usize> {
     if b.get(p) == Some(&b'"') {
-        let e = plain_run(b, p + 1);
-        return (b.get(e) == Some(&b'"')).then_some(e + 1);
+        return plain_string_end(b, p);
     }
     let mut e = p;
     while let Some(&c) = b.get(e) {
