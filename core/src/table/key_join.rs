@@ -232,10 +232,11 @@ pub fn join_hashed(
     let ((ia, sa), (ib, sb)) = (partition(ha, bits), partition(hb, bits));
     // Each row is in one partition, so partitions write disjoint entries
     // (relaxed atomics: plain stores, shared without locks).
+    // `a` has room for every slot: the slot list is made in its memory.
+    let mut a = Vec::with_capacity(ha.len() + hb.len());
+    a.extend((0..ha.len()).map(|_| [AtomicUsize::new(NONE), AtomicUsize::new(NONE)]));
     let out = Out {
-        a: (0..ha.len())
-            .map(|_| [AtomicUsize::new(NONE), AtomicUsize::new(NONE)])
-            .collect(),
+        a,
         b: (0..hb.len()).map(|_| AtomicUsize::new(NONE)).collect(),
     };
     let part = |p: usize, scratch: &mut Scratch| {
@@ -256,13 +257,14 @@ pub fn join_hashed(
             part(p, &mut scratch);
         }
     }
-    let mut slots = Vec::with_capacity(ha.len() + hb.len());
-    slots.extend(
-        out.a
-            .iter()
-            .map(|[x, y]| (x.load(Relaxed), y.load(Relaxed)))
-            .filter(|s| s.0 != NONE),
-    );
+    // Collected in place (same size and alignment), keeping the capacity
+    // for B's slots: the slot list takes no fresh pages for A's part.
+    let mut slots: Vec<(usize, usize)> = out
+        .a
+        .into_iter()
+        .map(|[x, y]| (x.into_inner(), y.into_inner()))
+        .filter(|s| s.0 != NONE)
+        .collect();
     slots.extend(
         out.b
             .iter()

@@ -812,6 +812,10 @@ const ABSENT: usize = usize::MAX;
 struct PairScratch {
     a: Vec<(usize, usize)>,
     b: Vec<(usize, usize)>,
+    /// Per output column: the last conflicting values read from each side
+    /// (a column's strings reuse their buffers from pair to pair).
+    va: Vec<Value>,
+    vb: Vec<Value>,
     text: String,
 }
 
@@ -820,9 +824,35 @@ impl PairScratch {
         PairScratch {
             a: vec![(ABSENT, 0); width],
             b: vec![(ABSENT, 0); width],
+            va: vec![Value::None; width],
+            vb: vec![Value::None; width],
             text: String::new(),
         }
     }
+}
+
+/// Read the value text `t` of a canonical line into `dst`, reusing its
+/// string buffer when both are strings.
+fn read_value(t: &[u8], dst: &mut Value) {
+    if let Some(n) = small_int(t) {
+        *dst = Value::Int(n);
+        return;
+    }
+    if let [b'"', body @ .., b'"'] = t {
+        // A string of a canonical line has no escapes.
+        if let Ok(body) = std::str::from_utf8(body) {
+            match dst {
+                Value::Str(s) => {
+                    s.clear();
+                    s.push_str(body);
+                }
+                _ => *dst = Value::Str(body.to_string()),
+            }
+            return;
+        }
+    }
+    let t = std::str::from_utf8(t).unwrap_or("null");
+    *dst = Scanner::new(t).value(1).unwrap_or(Value::None);
 }
 
 /// The value spans of canonical line `i` by output column (`pos` maps input
@@ -1011,19 +1041,12 @@ impl Ctx<'_, '_> {
             ts_b,
         );
         let (text_a, text_b) = (self.a.bytes_of(i), self.b.bytes_of(j));
-        let value = |text: &[u8], (s, e): (usize, usize)| {
-            if let Some(n) = small_int(&text[s..e]) {
-                return Value::Int(n);
-            }
-            let t = std::str::from_utf8(&text[s..e]).unwrap_or("null");
-            match t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-                // A string of a canonical line has no escapes.
-                Some(body) => Value::Str(body.to_string()),
-                None => Scanner::new(t).value(1).unwrap_or(Value::None),
-            }
-        };
         let ts = |text: &[u8], span: Option<(usize, usize)>| match span {
-            Some(sp) => parse_timestamp(Some(&value(text, sp))),
+            Some((s, e)) => {
+                let mut v = Value::None;
+                read_value(&text[s..e], &mut v);
+                parse_timestamp(Some(&v))
+            }
             None => parse_timestamp(None),
         };
         let (ts_a, ts_b) = (ts(text_a, ta), ts(text_b, tb));
@@ -1053,8 +1076,10 @@ impl Ctx<'_, '_> {
                     {
                         Some(c) => c,
                         None => {
-                            let (va, vb) = (value(text_a, x), value(text_b, y));
-                            self.merger.choose_cell(o, &va, &vb, ts_a, ts_b)
+                            let (va, vb) = (&mut pair.va[o], &mut pair.vb[o]);
+                            read_value(ta, va);
+                            read_value(tb, vb);
+                            self.merger.choose_cell(o, va, vb, ts_a, ts_b)
                         }
                     };
                     match choice {
