@@ -107,6 +107,28 @@ struct Local {
     last_b: usize,
 }
 
+impl Local {
+    /// A key first seen in A's row `i`.
+    fn only_a(i: usize) -> Local {
+        Local {
+            first_a: i,
+            last_a: i,
+            first_b: NONE,
+            last_b: NONE,
+        }
+    }
+
+    /// A key first seen in B's row `j` (A lacks it).
+    fn only_b(j: usize) -> Local {
+        Local {
+            first_a: NONE,
+            last_a: NONE,
+            first_b: j,
+            last_b: j,
+        }
+    }
+}
+
 /// Hashes of every row's key (`None` for a null key), in order.
 fn hash_all<S: BuildHasher>(
     state: &S,
@@ -330,18 +352,7 @@ fn join_partition(
         });
         match found {
             Some(e) => locals[e.slot & !INT_FLAG].last_a = i,
-            None => new_key(
-                table,
-                locals,
-                key,
-                int,
-                Local {
-                    first_a: i,
-                    last_a: i,
-                    first_b: NONE,
-                    last_b: NONE,
-                },
-            ),
+            None => new_key(table, locals, key, int, Local::only_a(i)),
         }
     }
     for &Item { row, key } in rb {
@@ -366,18 +377,7 @@ fn join_partition(
                 }
                 l.last_b = j;
             }
-            None => new_key(
-                table,
-                locals,
-                key,
-                int,
-                Local {
-                    first_a: NONE,
-                    last_a: NONE,
-                    first_b: j,
-                    last_b: j,
-                },
-            ),
+            None => new_key(table, locals, key, int, Local::only_b(j)),
         }
     }
     for l in locals.iter() {
