@@ -347,3 +347,54 @@ fn sorted_stream_pulls_input_batches_lazily() {
     assert!(matches!(s.next(), Some(Err(TableError::RaggedRow { .. }))));
     assert!(s.next().is_none());
 }
+
+/// A key repeated in A is merged with B's row once (the first time) and
+/// passes through after, in every batch split: int keys (matched inside the
+/// index), a float equal to an int, and strings.
+#[test]
+fn hash_stream_merges_a_repeated_a_key_once() {
+    let o = MergeOptions::keyed(["id"]);
+    let cols = || vec!["id".to_string(), "v".to_string()];
+    for key in [
+        Value::Int(1),
+        Value::Float(1.0),
+        Value::Bool(true),
+        Value::str("k"),
+    ] {
+        let a = Table {
+            columns: cols(),
+            rows: (0..3)
+                .map(|i| vec![Some(key.clone()), Some(Value::Int(i))])
+                .collect(),
+        };
+        let b_key = if matches!(key, Value::Str(_)) {
+            key.clone()
+        } else {
+            Value::Int(1)
+        };
+        let b = Table {
+            columns: cols(),
+            rows: vec![vec![Some(b_key), Some(Value::Int(9))]],
+        };
+        for batch in 1..=3 {
+            let out: Vec<Table> = merge_stream(split(&a, &[batch; 3]), b.clone(), &o, 2)
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let vs: Vec<Option<Value>> = out
+                .iter()
+                .flat_map(|t| t.rows.iter().map(|r| r[1].clone()))
+                .collect();
+            // prefer latest without timestamps: B's value wins the one merge.
+            assert_eq!(
+                vs,
+                vec![
+                    Some(Value::Int(9)),
+                    Some(Value::Int(1)),
+                    Some(Value::Int(2))
+                ],
+                "key {key:?}, batches of {batch}"
+            );
+        }
+    }
+}

@@ -215,9 +215,13 @@ impl<'o, I: Iterator<Item = Table>> MergeStream<'o, I> {
                     RowKey::Null => None,
                     RowKey::Hash(h, int) => {
                         let (b, kb, slot_row) = (&self.b, &self.kb, &self.slot_row);
-                        self.index.find(h, int, |s| {
-                            slot_row[s] != USED && keys_eq(&b.rows[slot_row[s]], kb, &r, &ka)
-                        })
+                        // An int-like key is matched inside the index, so
+                        // a used slot (a key repeated in A) is checked here.
+                        self.index
+                            .find(h, int, |s| {
+                                slot_row[s] != USED && keys_eq(&b.rows[slot_row[s]], kb, &r, &ka)
+                            })
+                            .filter(|&s| slot_row[s] != USED)
                     }
                 };
                 match found {
