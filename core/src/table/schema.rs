@@ -381,7 +381,6 @@ impl Strategy {
     }
 }
 
-/// LWW as the reference's `LWW.resolve`.
 /// Each part of `s.split(delim)` (Python's `str.split(sep)`); a one-byte
 /// delimiter is searched as a byte rather than as a substring.
 fn for_each_part<'s>(s: &'s str, delim: &str, f: impl FnMut(&'s str)) {

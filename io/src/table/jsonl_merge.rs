@@ -564,13 +564,7 @@ fn scan_chunk(
         let mut present = true;
         for sp in &st.spans {
             match sp {
-                Some((s, e)) => keyvals.push(match small_int(&line[*s..*e]) {
-                    Some(n) => Value::Int(n),
-                    None => {
-                        let t = std::str::from_utf8(&line[*s..*e]).map_err(|_| ())?;
-                        Scanner::new(t).value(1).map_err(|_| ())?
-                    }
-                }),
+                Some((s, e)) => keyvals.push(value_of(&line[*s..*e]).ok_or(())?),
                 None => {
                     present = false;
                     keyvals.push(Value::None);
@@ -831,13 +825,19 @@ impl PairScratch {
     }
 }
 
+/// The value of one JSON value text: a small int read directly, anything
+/// else through the scanner; `None` if it is not valid.
+fn value_of(t: &[u8]) -> Option<Value> {
+    if let Some(n) = small_int(t) {
+        return Some(Value::Int(n));
+    }
+    let t = std::str::from_utf8(t).ok()?;
+    Scanner::new(t).value(1).ok()
+}
+
 /// Read the value text `t` of a canonical line into `dst`, reusing its
 /// string buffer when both are strings.
 fn read_value(t: &[u8], dst: &mut Value) {
-    if let Some(n) = small_int(t) {
-        *dst = Value::Int(n);
-        return;
-    }
     if let [b'"', body @ .., b'"'] = t {
         // A string of a canonical line has no escapes.
         if let Ok(body) = std::str::from_utf8(body) {
@@ -851,8 +851,7 @@ fn read_value(t: &[u8], dst: &mut Value) {
             return;
         }
     }
-    let t = std::str::from_utf8(t).unwrap_or("null");
-    *dst = Scanner::new(t).value(1).unwrap_or(Value::None);
+    *dst = value_of(t).unwrap_or(Value::None);
 }
 
 /// The value spans of canonical line `i` by output column (`pos` maps input
